@@ -1,0 +1,131 @@
+"""The engine's public face: load a rules directory, evaluate a family, reload safely.
+
+One `Engine` per process, used from one thread: durable-rules (the engine of record) is neither
+thread-safe nor able to redefine a ruleset, so the engine owns its rulesets, names them by rulebook
+version and epoch, and frees the old ones after a reload has swapped in a fully validated rulebook.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from engine import compiler, decision, explain, indicators, model, rulefile
+from engine.durable_backend import DurableEngine
+from engine.errors import RuleError, RuleErrors
+
+Backend = Literal["durable", "explain"]
+
+
+@dataclass(frozen=True)
+class BenefitInfo:
+    """What the rules say about one benefit, for listings."""
+
+    id: str
+    name: decision.Texts
+    legal_basis: str
+    period: str
+    proactive: bool
+    path: str
+
+
+def default_rules_dir() -> Path:
+    """`$FAMILYCARD_RULES_DIR`, else `rules/` in the working directory, else the repository's."""
+    env = os.environ.get("FAMILYCARD_RULES_DIR")
+    if env:
+        return Path(env)
+    here = Path("rules")
+    if here.is_dir():
+        return here
+    return Path(__file__).resolve().parent.parent / "rules"
+
+
+class Engine:
+    """A validated rulebook with its compiled epochs and the durable-rules rulesets behind them."""
+
+    def __init__(self, book: rulefile.Rulebook):
+        self._book = book
+        self._points = compiler.change_points(book)
+        self._programs: dict[dt.date, compiler.Program] = {}
+        self._durable = DurableEngine()
+
+    @classmethod
+    def load(cls, rules_dir: str | Path | None = None) -> Engine:
+        """Load and validate a rules directory; raises RuleErrors listing every problem."""
+        book, errors = rulefile.load(Path(rules_dir) if rules_dir else default_rules_dir())
+        if book is None:
+            raise RuleErrors(errors)
+        return cls(book)
+
+    @staticmethod
+    def check(rules_dir: str | Path) -> list[RuleError]:
+        """Every problem in a rules directory (empty when it is valid)."""
+        return rulefile.load(Path(rules_dir))[1]
+
+    @property
+    def version(self) -> str:
+        """The rulebook version: a digest of every rule file."""
+        return self._book.version
+
+    @property
+    def book(self) -> rulefile.Rulebook:
+        """The loaded rulebook."""
+        return self._book
+
+    def benefits(self) -> list[BenefitInfo]:
+        """Every benefit of the rulebook."""
+        return [BenefitInfo(b.id, b.name, b.legal_basis, b.period, b.proactive, b.path) for b in self._book.benefits]
+
+    def reload(self, rules_dir: str | Path | None = None) -> None:
+        """Swap in a new rulebook, validated first; on any error the old one keeps serving."""
+        book, errors = rulefile.load(Path(rules_dir) if rules_dir else self._book.root)
+        if book is None:
+            raise RuleErrors(errors)
+        self._book = book
+        self._points = compiler.change_points(book)
+        self._programs = {}
+        self._durable.unload_except(())
+
+    def program(self, as_of: dt.date) -> compiler.Program:
+        """The compiled program for the epoch containing `as_of` (compiled once, then cached)."""
+        start, end = compiler.epoch_of(self._points, as_of)
+        prog = self._programs.get(start)
+        if prog is None:
+            prog = compiler.compile_epoch(self._book, start, end)
+            self._programs[start] = prog
+        return prog
+
+    def evaluate(self, family: model.Family, as_of: dt.date, backend: Backend = "durable"
+                 ) -> decision.EligibilityResponse:
+        """One decision per benefit, decided by durable-rules (or the clause-by-clause path)."""
+        prog = self.program(as_of)
+        values = indicators.compute_some(family, as_of, prog.indicator_names)
+        env = compiler.environment(prog, values)
+        if backend == "durable":
+            outcomes = self.durable_outcomes(prog, values, env)
+        else:
+            outcomes = [explain.outcome_python(cb, env, values) for cb in prog.benefits]
+        decisions = [explain.decide(prog, cb, o, env, values) for cb, o in zip(prog.benefits, outcomes, strict=True)]
+        return decision.EligibilityResponse(
+            family_id=family.family_id,
+            as_of=as_of.isoformat(),
+            ruleset_version=self._book.version,
+            wellbeing=explain.wellbeing(prog, env, self._book),
+            decisions=decisions,
+        )
+
+    def durable_outcomes(self, prog: compiler.Program, values: dict[str, indicators.IndicatorValue],
+                         env: dict[str, compiler.expr.Value]) -> list[explain.Outcome]:
+        """Outcomes as durable-rules decides them for one family's indicators."""
+        if not self._durable.has(prog.ruleset_name):
+            self._durable.load(prog.ruleset_name, prog.durable)
+        fired = self._durable.fire(prog.ruleset_name, compiler.fact(prog, values, env, self._durable.next_id()))
+        return explain.outcomes_from_fired(prog, fired, values)
+
+    def python_outcomes(self, prog: compiler.Program, values: dict[str, indicators.IndicatorValue],
+                        env: dict[str, compiler.expr.Value]) -> list[explain.Outcome]:
+        """Outcomes as the clause-by-clause path decides them."""
+        return [explain.outcome_python(cb, env, values) for cb in prog.benefits]

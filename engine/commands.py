@@ -1,0 +1,95 @@
+"""The engine's subcommands: evaluate a snapshot, lint and test the rule files, print the catalogue."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from engine import casefile, indicators, model
+from engine.api import Engine, default_rules_dir
+from engine.errors import EngineError, RuleErrors
+
+
+def _rules_dir(value: str | None) -> Path:
+    return Path(value) if value else default_rules_dir()
+
+
+def evaluate_command(args: argparse.Namespace) -> int:
+    """`familycard evaluate FILE.json [--as-of DATE]`: print the eligibility response."""
+    try:
+        text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+        family = model.Family.model_validate_json(text)
+    except OSError as exc:
+        print(f"error: cannot read {args.file}: {exc}", file=sys.stderr)
+        return 2
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"])
+            print(f"error: {args.file}: {loc}: {err['msg']}", file=sys.stderr)
+        return 2
+    as_of = dt.date.fromisoformat(args.as_of) if args.as_of else dt.date.today()
+    try:
+        engine = Engine.load(_rules_dir(args.rules))
+        response = engine.evaluate(family, as_of, args.engine)
+    except RuleErrors as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except EngineError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(response.model_dump(mode="json"), ensure_ascii=False, indent=2))
+    return 0
+
+
+def lint_command(args: argparse.Namespace) -> int:
+    """`familycard rules lint [DIR]`: every problem with file and line; exit 1 on any."""
+    root = _rules_dir(args.dir)
+    errors = Engine.check(root)
+    test_errors = []
+    for path in casefile.test_files(root):
+        test_errors.extend(casefile.load(path, casefile.display(path, root))[1])
+    for e in [*errors, *sorted(test_errors)]:
+        print(e)
+    if errors or test_errors:
+        print(f"{len(errors) + len(test_errors)} error(s)", file=sys.stderr)
+        return 1
+    engine = Engine.load(root)
+    print(f"ok: {len(engine.benefits())} benefits, {len(engine.book.params.params)} parameters, "
+          f"{len(indicators.REGISTRY)} indicators; ruleset {engine.version}")
+    return 0
+
+
+def test_command(args: argparse.Namespace) -> int:
+    """`familycard rules test [DIR]`: run the analysts' cases; exit 1 on any failure."""
+    root = _rules_dir(args.dir)
+    try:
+        engine = Engine.load(root)
+    except RuleErrors as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    total = failed = 0
+    for path in casefile.test_files(root):
+        cases, errors = casefile.load(path, casefile.display(path, root))
+        for e in errors:
+            print(e)
+            failed += 1
+        for case in cases:
+            total += 1
+            problems = casefile.run_case(engine, case, args.engine)
+            if problems:
+                failed += 1
+                for p in problems:
+                    print(f"FAIL {p}")
+    print(f"{total - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+def catalogue_command(args: argparse.Namespace) -> int:
+    """`familycard rules catalogue`: the indicator catalogue as Markdown."""
+    sys.stdout.write(indicators.catalogue_markdown())
+    return 0

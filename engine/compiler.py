@@ -1,0 +1,344 @@
+"""Compile a rulebook for one epoch: parameters folded in, lets inlined, and a durable-rules ruleset.
+
+An epoch is a stretch of dates over which no parameter value and no benefit version changes (the
+1 January re-indexation starts a new one). Within an epoch every parameter is a constant, so each
+benefit's conditions fold down to comparisons of indicators with constants: exactly what a RETE
+network matches well. The rare comparison that still needs arithmetic on indicators (the АСП
+poverty line, a maximum of two terms) becomes a derived term computed once per family and compared
+with zero, so the logic itself stays inside durable-rules.
+
+Numeric literals in conditions are normalised to the nearest double: durable-rules compares JSON
+doubles, and the explanation and vectorised paths must compare the very same numbers. Amount
+formulas keep exact decimals; they are evaluated outside the matcher.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from engine import expr, indicators
+from engine.rulefile import Benefit, DeprivationRule, Rulebook, Version
+
+MIN_DATE = dt.date(1900, 1, 1)
+_OPS = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "!=": "$neq"}
+_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
+_NEGATE = {"<": ">=", "<=": ">", ">": "<=", ">=": "<", "==": "!=", "!=": "=="}
+
+
+@dataclass(frozen=True)
+class CompiledCase:
+    """An amount band with its condition (normalised) and formula (exact)."""
+
+    id: str
+    when: expr.Node | None
+    formula: expr.Node
+    formula_source: str
+    formula_raw: expr.Node  # lets inlined, parameters not folded: for the arithmetic in explanations
+
+
+@dataclass
+class CompiledBenefit:
+    """One benefit as it stands in this epoch."""
+
+    benefit: Benefit
+    version: Version | None
+    conditions: list[expr.Node] = field(default_factory=list)
+    cases: list[CompiledCase] = field(default_factory=list)
+    triggers: list[tuple[str, expr.Node]] = field(default_factory=list)
+    lets: dict[str, expr.Node] = field(default_factory=dict)
+    params_used: dict[str, tuple[expr.Value, dt.date]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Term:
+    """A derived value put in the fact: a numeric difference or a boolean the matcher cannot form."""
+
+    name: str
+    node: expr.Node
+    kind: str  # "number" | "bool"
+
+
+@dataclass
+class Program:
+    """Everything the evaluators need for dates within [start, end]."""
+
+    start: dt.date
+    end: dt.date
+    version: str
+    benefits: list[CompiledBenefit]
+    wellbeing: list[tuple[DeprivationRule, expr.Node]]
+    indicator_names: list[str]
+    terms: list[Term]
+    durable: dict[str, Any]
+    rule_meta: dict[str, tuple[int, str, int]]
+    rounding: str
+    params: dict[str, tuple[expr.Value, dt.date]]
+
+    @property
+    def ruleset_name(self) -> str:
+        """A durable-rules ruleset name unique to this rulebook version and epoch."""
+        return f"fc_{self.version.split(':')[-1]}_{self.start.strftime('%Y%m%d')}"
+
+
+def _normalise(node: expr.Node) -> expr.Node:
+    """Replace every numeric literal by the decimal of its nearest double."""
+
+    def norm(n: expr.Node) -> expr.Node:
+        if isinstance(n, expr.Num):
+            return expr.Num(Decimal(repr(float(n.value))), n.offset)
+        return n
+
+    def walk(n: expr.Node) -> expr.Node:
+        if isinstance(n, expr.Num):
+            return norm(n)
+        kids = [walk(c) for c in expr.children(n)]
+        return expr._rebuild(n, kids) if kids else n
+
+    return walk(node)
+
+
+class _Folder:
+    """Inlines lets and folds the parameters in force in one epoch."""
+
+    def __init__(self, params: dict[str, tuple[expr.Value, dt.date]], lets: dict[str, expr.Node]):
+        self.params = params
+        self.lets = lets
+        self.used: dict[str, tuple[expr.Value, dt.date]] = {}
+
+    def __call__(self, node: expr.Node) -> expr.Node:
+        return expr.fold(expr.substitute(node, self._replace))
+
+    def inline_only(self, name: expr.Name) -> expr.Node | None:
+        """Inline lets but leave parameter names in place."""
+        if name.name in self.lets:
+            return expr.substitute(self.lets[name.name], self.inline_only)
+        return None
+
+    def _replace(self, name: expr.Name) -> expr.Node | None:
+        if name.name in self.lets:
+            return expr.substitute(self.lets[name.name], self._replace)
+        if name.name in self.params:
+            value, since = self.params[name.name]
+            self.used[name.name] = (value, since)
+            return expr.literal(value)
+        return None
+
+
+def change_points(book: Rulebook) -> list[dt.date]:
+    """Sorted dates on which some parameter value or benefit version starts or stops."""
+    points = {MIN_DATE, *book.params.change_dates()}
+    for b in book.benefits:
+        for v in b.versions:
+            points.add(v.start)
+            if v.end < dt.date.max - dt.timedelta(days=1):
+                points.add(v.end + dt.timedelta(days=1))
+    return sorted(points)
+
+
+def epoch_of(points: list[dt.date], when: dt.date) -> tuple[dt.date, dt.date]:
+    """The epoch [start, end] containing `when`."""
+    i = bisect.bisect_right(points, when) - 1
+    start = points[max(i, 0)]
+    end = points[i + 1] - dt.timedelta(days=1) if i + 1 < len(points) else dt.date.max
+    return start, end
+
+
+def compile_epoch(book: Rulebook, start: dt.date, end: dt.date) -> Program:
+    """Compile the rulebook for the epoch [start, end]."""
+    params = book.params.values_at(start)
+    compiled: list[CompiledBenefit] = []
+    names: set[str] = set()
+    for b in book.benefits:
+        v = b.version_at(start)
+        cb = CompiledBenefit(b, v)
+        if v is not None:
+            raw_lets = {k: s.node for k, s in v.lets.items()}
+            folder = _Folder(params, raw_lets)
+            cb.lets = {k: folder(n) for k, n in raw_lets.items()}
+            cb.conditions = [_normalise(folder(c.node)) for c in v.conditions]
+            cb.cases = [
+                CompiledCase(c.id, _normalise(folder(c.when.node)) if c.when else None, folder(c.formula.node),
+                             c.formula.text, expr.substitute(c.formula.node, folder.inline_only))
+                for c in v.cases
+            ]
+            cb.triggers = [(t.reason, _normalise(folder(t.when.node))) for t in v.triggers]
+            cb.params_used = dict(sorted(folder.used.items()))
+            for n in [*cb.conditions, *(c.formula for c in cb.cases), *(c.when for c in cb.cases if c.when),
+                      *(n for _, n in cb.triggers), *cb.lets.values()]:
+                names |= expr.names(n)
+            names |= set(v.requires)
+        compiled.append(cb)
+    wb_folder = _Folder(params, {})
+    wellbeing = [(d, _normalise(wb_folder(d.when.node))) for d in book.wellbeing.deprivations]
+    for _, n in wellbeing:
+        names |= expr.names(n)
+    ind_names = [n for n in indicators.REGISTRY if n in names]
+    rounding = str(params.get("amount_rounding", ("half_up", start))[0])
+    program = Program(start, end, book.version, compiled, wellbeing, ind_names, [], {}, {}, rounding, params)
+    _build_durable(program)
+    return program
+
+
+# --- durable-rules ruleset -----------------------------------------------------------------------
+
+
+class _Translator:
+    """Turns folded boolean expressions into durable-rules JSON conditions."""
+
+    def __init__(self, program: Program):
+        self.program = program
+        self.kinds = {n: i.kind for n, i in indicators.REGISTRY.items()}
+        self.by_text: dict[str, Term] = {}
+
+    def term(self, node: expr.Node, kind: str) -> str:
+        key = kind + ":" + expr.to_text(node)
+        if key not in self.by_text:
+            t = Term(f"_t{len(self.by_text)}", node, kind)
+            self.by_text[key] = t
+            self.program.terms.append(t)
+        return self.by_text[key].name
+
+    def condition(self, node: expr.Node, negate: bool = False) -> dict[str, Any] | bool:
+        """A durable condition, or True/False when the expression is constant."""
+        if isinstance(node, expr.Bool):
+            return node.value != negate
+        if isinstance(node, expr.Unary) and node.op == "not":
+            return self.condition(node.operand, not negate)
+        if isinstance(node, expr.BoolOp):
+            op = node.op
+            if negate:
+                op = "or" if op == "and" else "and"
+            parts = [self.condition(i, negate) for i in node.items]
+            absorbing = op == "or"
+            if any(p is absorbing for p in parts):
+                return absorbing
+            kept = [p for p in parts if not isinstance(p, bool)]
+            if not kept:
+                return not absorbing
+            return kept[0] if len(kept) == 1 else {f"${op}": kept}
+        if isinstance(node, expr.Name):  # a bool indicator
+            return {node.name: 0 if negate else 1}
+        if isinstance(node, expr.Cmp):
+            op = _NEGATE[node.op] if negate else node.op
+            return self._compare(op, node.left, node.right)
+        name = self.term(node, "bool")
+        return {name: 0 if negate else 1}
+
+    def _compare(self, op: str, left: expr.Node, right: expr.Node) -> dict[str, Any]:
+        if isinstance(right, expr.Name) and isinstance(left, expr.Num | expr.Str | expr.Bool):
+            left, right, op = right, left, _FLIP[op]
+        if isinstance(left, expr.Name) and isinstance(right, expr.Num | expr.Str | expr.Bool):
+            value = _json_value(right)
+            return {left.name: value} if op == "==" else {_OPS[op]: {left.name: value}}
+        if isinstance(left, expr.Name) and isinstance(right, expr.Name) and op not in ("==", "!="):
+            return {_OPS[op]: {left.name: {"$m": right.name}}}
+        if op in ("==", "!=") and not self._numeric(left):
+            name = self.term(expr.Cmp("==", left, right), "bool")
+            return {name: 1 if op == "==" else 0}
+        name = self.term(expr.Bin("-", left, right), "number")
+        return {name: 0} if op == "==" else {_OPS[op]: {name: 0}}
+
+    def _numeric(self, node: expr.Node) -> bool:
+        if isinstance(node, expr.Num | expr.Bin | expr.Call):
+            return True
+        if isinstance(node, expr.Name):
+            return self.kinds.get(node.name) == "number"
+        if isinstance(node, expr.Unary):
+            return node.op == "-"
+        if isinstance(node, expr.IfExp):
+            return self._numeric(node.then)
+        return False
+
+
+def _json_value(node: expr.Num | expr.Str | expr.Bool) -> Any:
+    if isinstance(node, expr.Bool):
+        return 1 if node.value else 0
+    if isinstance(node, expr.Num):
+        f = float(node.value)
+        return int(f) if f.is_integer() and abs(f) < 2**53 else f
+    return node.value
+
+
+def _all(parts: list[dict[str, Any] | bool]) -> dict[str, Any] | bool:
+    if any(p is False for p in parts):
+        return False
+    kept = [p for p in parts if not isinstance(p, bool)]
+    if not kept:
+        return True
+    return kept[0] if len(kept) == 1 else {"$and": kept}
+
+
+def _build_durable(program: Program) -> None:
+    tr = _Translator(program)
+    always = {"_one": 1}
+    for i, cb in enumerate(program.benefits):
+        if cb.version is None:
+            continue
+        base = [tr.condition(c) for c in cb.conditions]
+        if cb.version.requires:
+            base.append({f"_ok{i}": 1})
+        for k, case in enumerate(cb.cases):
+            cond = _all([*base, tr.condition(case.when) if case.when is not None else True])
+            if cond is False:
+                continue
+            name = f"b{i}_c{k}"
+            program.durable[name] = {"all": [{"m": always if cond is True else cond}]}
+            program.rule_meta[name] = (i, "case", k)
+        for k, (_, node) in enumerate(cb.triggers):
+            cond = tr.condition(node)
+            if cond is False:
+                continue
+            name = f"b{i}_r{k}"
+            program.durable[name] = {"all": [{"m": always if cond is True else cond}]}
+            program.rule_meta[name] = (i, "trigger", k)
+
+
+# --- facts ---------------------------------------------------------------------------------------
+
+
+def env_value(v: indicators.IndicatorValue) -> expr.Value:
+    """An indicator value as the expression evaluator sees it (unknown counts as 0; see requires)."""
+    if v is None:
+        return Decimal(0)
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, int):
+        return Decimal(v)
+    if isinstance(v, float):
+        return Decimal(repr(v))
+    return v
+
+
+def environment(program: Program, values: dict[str, indicators.IndicatorValue]) -> dict[str, expr.Value]:
+    """The evaluation environment for a family's indicators."""
+    return {n: env_value(values[n]) for n in program.indicator_names}
+
+
+def fact(program: Program, values: dict[str, indicators.IndicatorValue], env: dict[str, expr.Value],
+         fact_id: int) -> dict[str, Any]:
+    """The durable-rules fact for one family: indicators, derived terms and completeness flags."""
+    out: dict[str, Any] = {"id": fact_id, "_one": 1}
+    for n in program.indicator_names:
+        v = values[n]
+        if isinstance(v, bool):
+            out[n] = 1 if v else 0
+        elif v is None:
+            out[n] = 0
+        else:
+            out[n] = v
+    for t in program.terms:
+        value = expr.evaluate(t.node, env)
+        if t.kind == "bool":
+            out[t.name] = 1 if value else 0
+        else:
+            assert isinstance(value, Decimal)
+            # The exact difference's sign survives the conversion to a double; no rounding here.
+            out[t.name] = float(value)
+    for i, cb in enumerate(program.benefits):
+        if cb.version is not None and cb.version.requires:
+            out[f"_ok{i}"] = 0 if any(values.get(r) is None for r in cb.version.requires) else 1
+    return out

@@ -1,0 +1,92 @@
+"""What the engine answers: one decision per benefit, with its explanation, and the well-being level.
+
+These are the contract's eligibility response shapes (shared/spec/contract.md), extended with a
+`status` that separates "not eligible" from "insufficient data" (missing data never produces a
+refusal) and with the exact decimal amount behind the rounded one.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Status = Literal["eligible", "not_eligible", "insufficient_data", "not_in_force"]
+Period = Literal["one_time", "monthly", "quarterly", "notice"]
+Scalar = int | float | str | bool | None
+
+
+class Texts(BaseModel):
+    """A text in Kazakh, Russian and English."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kk: str
+    ru: str
+    en: str
+
+
+class Condition(BaseModel):
+    """One condition of a benefit, whether it held, and the values it was decided on."""
+
+    rule: str
+    holds: bool
+    values: dict[str, Scalar] = Field(default_factory=dict)
+
+
+class Explanation(BaseModel):
+    """Why: conditions with values, parameters with their effective dates, the amount arithmetic."""
+
+    summary: Texts
+    conditions: list[Condition]
+    parameters: dict[str, Scalar] = Field(default_factory=dict)
+    parameter_dates: dict[str, str] = Field(default_factory=dict)
+    amount_case: str | None = None
+    formula: str | None = None
+    formula_with_values: str | None = None
+    missing: list[str] = Field(default_factory=list)
+
+
+class Decision(BaseModel):
+    """The decision on one benefit for one family as of one date."""
+
+    benefit: str
+    name: Texts
+    eligible: bool
+    status: Status
+    amount_kzt: int
+    amount_exact_kzt: str
+    period: Period
+    requires_human_review: bool
+    review_reasons: list[str]
+    legal_basis: str
+    explanation: Explanation
+
+
+class Deprivation(BaseModel):
+    """One well-being indicator: whether the family is deprived in it, and its weight."""
+
+    id: str
+    dimension: str
+    deprived: bool
+    weight: float
+
+
+class Wellbeing(BaseModel):
+    """The project's documented well-being model (not the official order No. 267 methodology)."""
+
+    level: int
+    label: str
+    score: float
+    model_version: str
+    deprivations: list[Deprivation] = Field(default_factory=list)
+
+
+class EligibilityResponse(BaseModel):
+    """The contract's eligibility response."""
+
+    family_id: str
+    as_of: str
+    ruleset_version: str
+    wellbeing: Wellbeing
+    decisions: list[Decision]

@@ -1,0 +1,222 @@
+"""The clause-by-clause path: every condition evaluated on its own, to explain each decision.
+
+The same compiled program that durable-rules matches is evaluated here condition by condition,
+in exact decimals, so a decision can say which conditions held or failed and on which values, the
+parameters (with the date each took effect), the amount arithmetic with numbers, and a summary in
+Kazakh, Russian and English. Durable-rules decides; this path explains, and a differential test
+keeps the two equal on every benefit of every family.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, ROUND_UP, Decimal
+
+from engine import decision, expr, indicators
+from engine.compiler import CompiledBenefit, Program
+from engine.rulefile import Level, Rulebook
+
+ROUNDING = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN, "up": ROUND_UP, "down": ROUND_DOWN}
+
+PERIOD_WORDS = {
+    "monthly": ("ай сайын", "в месяц", "per month"),
+    "quarterly": ("тоқсан сайын", "в квартал", "per quarter"),
+    "one_time": ("біржолғы", "единовременно", "one-time"),
+    "notice": ("хабарлама", "уведомление", "notice"),
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an evaluator decided on one benefit: status, amount band and review triggers."""
+
+    status: str
+    case: int | None
+    triggers: tuple[int, ...]
+
+
+def missing(cb: CompiledBenefit, values: dict[str, indicators.IndicatorValue]) -> list[str]:
+    """Required indicators that are unknown for this family."""
+    if cb.version is None:
+        return []
+    return [r for r in cb.version.requires if values.get(r) is None]
+
+
+def outcome_python(cb: CompiledBenefit, env: dict[str, expr.Value],
+                   values: dict[str, indicators.IndicatorValue]) -> Outcome:
+    """Evaluate one benefit condition by condition."""
+    if cb.version is None:
+        return Outcome("not_in_force", None, ())
+    triggers = tuple(k for k, (_, node) in enumerate(cb.triggers) if expr.evaluate(node, env))
+    if missing(cb, values):
+        return Outcome("insufficient_data", None, triggers)
+    if all(expr.evaluate(c, env) for c in cb.conditions):
+        for k, case in enumerate(cb.cases):
+            if case.when is None or expr.evaluate(case.when, env):
+                return Outcome("eligible", k, triggers)
+    return Outcome("not_eligible", None, triggers)
+
+
+def outcomes_from_fired(program: Program, fired: list[str],
+                        values: dict[str, indicators.IndicatorValue]) -> list[Outcome]:
+    """Turn the rule names durable-rules fired into one outcome per benefit."""
+    cases: dict[int, int] = {}
+    triggers: dict[int, list[int]] = {}
+    for name in fired:
+        i, kind, k = program.rule_meta[name]
+        if kind == "case":
+            cases[i] = min(k, cases.get(i, k))
+        else:
+            triggers.setdefault(i, []).append(k)
+    out: list[Outcome] = []
+    for i, cb in enumerate(program.benefits):
+        trig = tuple(sorted(triggers.get(i, [])))
+        if cb.version is None:
+            out.append(Outcome("not_in_force", None, ()))
+        elif missing(cb, values):
+            out.append(Outcome("insufficient_data", None, trig))
+        elif i in cases:
+            out.append(Outcome("eligible", cases[i], trig))
+        else:
+            out.append(Outcome("not_eligible", None, trig))
+    return out
+
+
+def _scalar(v: expr.Value | indicators.IndicatorValue) -> decision.Scalar:
+    if isinstance(v, Decimal):
+        return int(v) if v == v.to_integral_value() else float(v)
+    return v
+
+
+def _render(node: expr.Node, env: dict[str, expr.Value], params: dict[str, tuple[expr.Value, object]]) -> str:
+    def lit(name: expr.Name) -> expr.Node | None:
+        if name.name in params:
+            return expr.literal(params[name.name][0])
+        if name.name in env:
+            return expr.literal(env[name.name])
+        return None
+
+    return expr.to_text(expr.substitute(node, lit))
+
+
+def amount_of(program: Program, cb: CompiledBenefit, case: int, env: dict[str, expr.Value]) -> Decimal:
+    """The exact amount of a benefit's amount band for a family."""
+    value = expr.evaluate(cb.cases[case].formula, env)
+    assert isinstance(value, Decimal)
+    return max(value, Decimal(0))
+
+
+def decide(program: Program, cb: CompiledBenefit, outcome: Outcome, env: dict[str, expr.Value],
+           values: dict[str, indicators.IndicatorValue]) -> decision.Decision:
+    """The full decision on one benefit, with its explanation, from an evaluator's outcome."""
+    b = cb.benefit
+    exact = Decimal(0)
+    formula = formula_values = case_id = None
+    if outcome.status == "eligible" and outcome.case is not None:
+        case = cb.cases[outcome.case]
+        exact = amount_of(program, cb, outcome.case, env)
+        case_id = case.id
+        formula = case.formula_source
+        formula_values = f"{_render(case.formula_raw, env, program.params)} = {expr._fmt_num(exact.quantize(Decimal('0.01')))}"
+    rounded = int(exact.quantize(Decimal(1), rounding=ROUNDING.get(program.rounding, ROUND_HALF_UP)))
+    conditions: list[decision.Condition] = []
+    failed: list[str] = []
+    if cb.version is not None:
+        for src, folded in zip(cb.version.conditions, cb.conditions, strict=True):
+            holds = bool(expr.evaluate(folded, env))
+            shown: dict[str, decision.Scalar] = {}
+            for n in sorted(expr.names(src.node)):
+                if n in values:
+                    shown[n] = _scalar(values[n])
+                elif n in cb.lets:
+                    shown[n] = _scalar(expr.evaluate(cb.lets[n], env))
+                elif n in program.params:
+                    shown[n] = _scalar(program.params[n][0])
+            conditions.append(decision.Condition(rule=src.text, holds=holds, values=shown))
+            if not holds:
+                failed.append(src.text)
+    miss = missing(cb, values)
+    reasons = [cb.triggers[k][0] for k in outcome.triggers]
+    if outcome.status == "insufficient_data":
+        reasons.append("insufficient_data")
+    explanation = decision.Explanation(
+        summary=_summary(cb, outcome.status, rounded, failed, miss, program),
+        conditions=conditions,
+        parameters={k: _scalar(v) for k, (v, _) in cb.params_used.items()},
+        parameter_dates={k: d.isoformat() for k, (_, d) in cb.params_used.items()},
+        amount_case=case_id,
+        formula=formula,
+        formula_with_values=formula_values,
+        missing=miss,
+    )
+    return decision.Decision(
+        benefit=b.id,
+        name=b.name,
+        eligible=outcome.status == "eligible",
+        status=outcome.status,  # type: ignore[arg-type]
+        amount_kzt=rounded if outcome.status == "eligible" else 0,
+        amount_exact_kzt=str(exact.quantize(Decimal("0.01"))) if outcome.status == "eligible" else "0.00",
+        period=b.period,  # type: ignore[arg-type]
+        requires_human_review=bool(reasons),
+        review_reasons=sorted(set(reasons)),
+        legal_basis=b.legal_basis,
+        explanation=explanation,
+    )
+
+
+def _summary(cb: CompiledBenefit, status: str, amount: int, failed: list[str], miss: list[str],
+             program: Program) -> decision.Texts:
+    n = cb.benefit.name
+    kk_p, ru_p, en_p = PERIOD_WORDS[cb.benefit.period]
+    money = f"{amount:,}".replace(",", " ")
+    if status == "eligible":
+        if cb.benefit.period == "notice":
+            return decision.Texts(kk=f"«{n.kk}»: хабарлама жіберіледі.", ru=f"«{n.ru}»: будет направлено уведомление.",
+                                  en=f"{n.en}: a notice is due.")
+        return decision.Texts(
+            kk=f"Отбасы «{n.kk}» алуға құқылы: {money} теңге ({kk_p}).",
+            ru=f"Семья имеет право на «{n.ru}»: {money} тенге ({ru_p}).",
+            en=f"The family is eligible for the {n.en}: {money} KZT ({en_p}).",
+        )
+    if status == "insufficient_data":
+        fields = ", ".join(miss)
+        return decision.Texts(
+            kk=f"«{n.kk}» бойынша шешім үшін деректер жеткіліксіз ({fields}); маман тексереді.",
+            ru=f"Недостаточно данных для решения по «{n.ru}» ({fields}); решение примет специалист.",
+            en=f"Not enough data to decide on the {n.en} ({fields}); a caseworker will decide.",
+        )
+    if status == "not_in_force":
+        d = program.start.isoformat()
+        return decision.Texts(kk=f"«{n.kk}» {d} күні қолданылмайды.", ru=f"«{n.ru}» не действует на {d}.",
+                              en=f"The {n.en} is not in force on {d}.")
+    cond = "; ".join(failed) if failed else "no amount band applies"
+    return decision.Texts(
+        kk=f"Отбасы «{n.kk}» алуға құқылы емес: шарт орындалмады ({cond}).",
+        ru=f"Семья не имеет права на «{n.ru}»: не выполнено условие ({cond}).",
+        en=f"The family is not eligible for the {n.en}: a condition does not hold ({cond}).",
+    )
+
+
+def wellbeing(program: Program, env: dict[str, expr.Value], book_model: Rulebook) -> decision.Wellbeing:
+    """The family's well-being level from the documented deprivation-count model."""
+    model = book_model.wellbeing
+    deps: list[decision.Deprivation] = []
+    score = Decimal(0)
+    for rule, node in program.wellbeing:
+        deprived = bool(expr.evaluate(node, env))
+        if deprived:
+            score += rule.weight
+        deps.append(decision.Deprivation(id=rule.id, dimension=rule.dimension, deprived=deprived,
+                                         weight=float(rule.weight)))
+    level = level_for(model.levels, score)
+    label = next(lv.label.en for lv in model.levels if lv.level == level)
+    return decision.Wellbeing(level=level, label=label, score=float((score * 100).quantize(Decimal("0.1"))),
+                              model_version=model.model_version, deprivations=deps)
+
+
+def level_for(levels: list[Level], score: Decimal) -> int:
+    """The level whose band holds the deprivation score (levels sorted by their upper bound)."""
+    for lv in levels:
+        if score < lv.below:
+            return lv.level
+    return levels[-1].level
