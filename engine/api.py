@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from engine import compiler, decision, explain, indicators, model, rulefile
+from engine import compiler, decision, explain, expr, indicators, model, rulefile
 from engine.durable_backend import DurableEngine
 from engine.errors import RuleError, RuleErrors
 
@@ -98,8 +98,9 @@ class Engine:
             self._programs[start] = prog
         return prog
 
-    def evaluate(self, family: model.Family, as_of: dt.date, backend: Backend = "durable"
-                 ) -> decision.EligibilityResponse:
+    def evaluate(
+        self, family: model.Family, as_of: dt.date, backend: Backend = "durable"
+    ) -> decision.EligibilityResponse:
         """One decision per benefit, decided by durable-rules (or the clause-by-clause path)."""
         prog = self.program(as_of)
         values = indicators.compute_some(family, as_of, prog.indicator_names)
@@ -117,15 +118,17 @@ class Engine:
             decisions=decisions,
         )
 
-    def durable_outcomes(self, prog: compiler.Program, values: dict[str, indicators.IndicatorValue],
-                         env: dict[str, compiler.expr.Value]) -> list[explain.Outcome]:
+    def durable_outcomes(
+        self, prog: compiler.Program, values: dict[str, indicators.IndicatorValue], env: dict[str, expr.Value]
+    ) -> list[explain.Outcome]:
         """Outcomes as durable-rules decides them for one family's indicators."""
         if not self._durable.has(prog.ruleset_name):
             self._durable.load(prog.ruleset_name, prog.durable)
         fired = self._durable.fire(prog.ruleset_name, compiler.fact(prog, values, env, self._durable.next_id()))
         return explain.outcomes_from_fired(prog, fired, values)
 
-    def python_outcomes(self, prog: compiler.Program, values: dict[str, indicators.IndicatorValue],
-                        env: dict[str, compiler.expr.Value]) -> list[explain.Outcome]:
+    def python_outcomes(
+        self, prog: compiler.Program, values: dict[str, indicators.IndicatorValue], env: dict[str, expr.Value]
+    ) -> list[explain.Outcome]:
         """Outcomes as the clause-by-clause path decides them."""
         return [explain.outcome_python(cb, env, values) for cb in prog.benefits]

@@ -25,7 +25,10 @@ from engine.errors import EngineError, RuleError
 CASE_KEYS = {"name", "as_of", "family", "expect", "wellbeing_level", "note"}
 EXPECT_KEYS = {"eligible", "status", "amount_kzt", "tolerance_kzt", "requires_human_review", "review_reasons"}
 MEMBER_DEFAULTS: dict[str, Any] = {
-    "citizenship": "citizen", "employment": "none", "gfss_participant": False, "monthly_income_kzt": 0,
+    "citizenship": "citizen",
+    "employment": "none",
+    "gfss_participant": False,
+    "monthly_income_kzt": 0,
     "sex": "male",
 }
 
@@ -86,12 +89,13 @@ def load(path: Path, display: str | None = None) -> tuple[list[Case], list[RuleE
                 errors.append(doc.error(key, "unknown-key", f"unknown key '{k}' in a test case"))
         expect = raw.get("expect") or {}
         for b, e in expect.items():
-            for k in (e or {}):
+            for k in e or {}:
                 if k not in EXPECT_KEYS:
                     errors.append(doc.error((*key, "expect", b), "unknown-key", f"unknown expectation '{k}'"))
         as_of = raw["as_of"] if isinstance(raw["as_of"], dt.date) else dt.date.fromisoformat(str(raw["as_of"]))
-        cases.append(Case(doc.path, doc.pos(key)[0], str(raw["name"]), as_of, raw["family"], expect,
-                          raw.get("wellbeing_level")))
+        cases.append(
+            Case(doc.path, doc.pos(key)[0], str(raw["name"]), as_of, raw["family"], expect, raw.get("wellbeing_level"))
+        )
     return cases, errors
 
 
@@ -120,8 +124,10 @@ def run_case(engine: Engine, case: Case, backend: Backend = "durable") -> list[s
         if "amount_kzt" in expected and abs(got.amount_kzt - int(expected["amount_kzt"])) > tol:
             problems.append(f"{where}: {benefit}.amount_kzt expected {expected['amount_kzt']}, got {got.amount_kzt}")
         if "review_reasons" in expected and sorted(expected["review_reasons"]) != got.review_reasons:
-            problems.append(f"{where}: {benefit}.review_reasons expected {sorted(expected['review_reasons'])}, "
-                            f"got {got.review_reasons}")
+            problems.append(
+                f"{where}: {benefit}.review_reasons expected {sorted(expected['review_reasons'])}, "
+                f"got {got.review_reasons}"
+            )
     if case.wellbeing_level is not None and response.wellbeing.level != case.wellbeing_level:
         problems.append(f"{where}: wellbeing.level expected {case.wellbeing_level}, got {response.wellbeing.level}")
     return problems

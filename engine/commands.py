@@ -59,8 +59,10 @@ def lint_command(args: argparse.Namespace) -> int:
         print(f"{len(errors) + len(test_errors)} error(s)", file=sys.stderr)
         return 1
     engine = Engine.load(root)
-    print(f"ok: {len(engine.benefits())} benefits, {len(engine.book.params.params)} parameters, "
-          f"{len(indicators.REGISTRY)} indicators; ruleset {engine.version}")
+    print(
+        f"ok: {len(engine.benefits())} benefits, {len(engine.book.params.params)} parameters, "
+        f"{len(indicators.REGISTRY)} indicators; ruleset {engine.version}"
+    )
     return 0
 
 

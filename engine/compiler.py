@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from engine import expr, indicators
+from engine.errors import EvaluationError
 from engine.rulefile import Benefit, DeprivationRule, Rulebook, Version
 
 MIN_DATE = dt.date(1900, 1, 1)
@@ -161,14 +162,24 @@ def compile_epoch(book: Rulebook, start: dt.date, end: dt.date) -> Program:
             cb.lets = {k: folder(n) for k, n in raw_lets.items()}
             cb.conditions = [_normalise(folder(c.node)) for c in v.conditions]
             cb.cases = [
-                CompiledCase(c.id, _normalise(folder(c.when.node)) if c.when else None, folder(c.formula.node),
-                             c.formula.text, expr.substitute(c.formula.node, folder.inline_only))
+                CompiledCase(
+                    c.id,
+                    _normalise(folder(c.when.node)) if c.when else None,
+                    folder(c.formula.node),
+                    c.formula.text,
+                    expr.substitute(c.formula.node, folder.inline_only),
+                )
                 for c in v.cases
             ]
             cb.triggers = [(t.reason, _normalise(folder(t.when.node))) for t in v.triggers]
             cb.params_used = dict(sorted(folder.used.items()))
-            for n in [*cb.conditions, *(c.formula for c in cb.cases), *(c.when for c in cb.cases if c.when),
-                      *(n for _, n in cb.triggers), *cb.lets.values()]:
+            for n in [
+                *cb.conditions,
+                *(c.formula for c in cb.cases),
+                *(c.when for c in cb.cases if c.when),
+                *(n for _, n in cb.triggers),
+                *cb.lets.values(),
+            ]:
                 names |= expr.names(n)
             names |= set(v.requires)
         compiled.append(cb)
@@ -176,6 +187,14 @@ def compile_epoch(book: Rulebook, start: dt.date, end: dt.date) -> Program:
     wellbeing = [(d, _normalise(wb_folder(d.when.node))) for d in book.wellbeing.deprivations]
     for _, n in wellbeing:
         names |= expr.names(n)
+    unresolved = sorted(n for n in names if n not in indicators.REGISTRY)
+    if unresolved:
+        param = book.params.params.get(unresolved[0])
+        since = f"from {param.entries[0].start.isoformat()} on" if param else "on that date"
+        raise EvaluationError(
+            "as_of",
+            f"parameter '{unresolved[0]}' has a value only {since}; the rules cannot be applied to an earlier date",
+        )
     ind_names = [n for n in indicators.REGISTRY if n in names]
     rounding = str(params.get("amount_rounding", ("half_up", start))[0])
     program = Program(start, end, book.version, compiled, wellbeing, ind_names, [], {}, {}, rounding, params)
@@ -209,7 +228,7 @@ class _Translator:
         if isinstance(node, expr.Unary) and node.op == "not":
             return self.condition(node.operand, not negate)
         if isinstance(node, expr.BoolOp):
-            op = node.op
+            op: str = node.op
             if negate:
                 op = "or" if op == "and" else "and"
             parts = [self.condition(i, negate) for i in node.items]
@@ -318,8 +337,9 @@ def environment(program: Program, values: dict[str, indicators.IndicatorValue]) 
     return {n: env_value(values[n]) for n in program.indicator_names}
 
 
-def fact(program: Program, values: dict[str, indicators.IndicatorValue], env: dict[str, expr.Value],
-         fact_id: int) -> dict[str, Any]:
+def fact(
+    program: Program, values: dict[str, indicators.IndicatorValue], env: dict[str, expr.Value], fact_id: int
+) -> dict[str, Any]:
     """The durable-rules fact for one family: indicators, derived terms and completeness flags."""
     out: dict[str, Any] = {"id": fact_id, "_one": 1}
     for n in program.indicator_names:

@@ -9,6 +9,7 @@ keeps the two equal on every benefit of every family.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, ROUND_UP, Decimal
 
@@ -42,8 +43,9 @@ def missing(cb: CompiledBenefit, values: dict[str, indicators.IndicatorValue]) -
     return [r for r in cb.version.requires if values.get(r) is None]
 
 
-def outcome_python(cb: CompiledBenefit, env: dict[str, expr.Value],
-                   values: dict[str, indicators.IndicatorValue]) -> Outcome:
+def outcome_python(
+    cb: CompiledBenefit, env: dict[str, expr.Value], values: dict[str, indicators.IndicatorValue]
+) -> Outcome:
     """Evaluate one benefit condition by condition."""
     if cb.version is None:
         return Outcome("not_in_force", None, ())
@@ -57,8 +59,9 @@ def outcome_python(cb: CompiledBenefit, env: dict[str, expr.Value],
     return Outcome("not_eligible", None, triggers)
 
 
-def outcomes_from_fired(program: Program, fired: list[str],
-                        values: dict[str, indicators.IndicatorValue]) -> list[Outcome]:
+def outcomes_from_fired(
+    program: Program, fired: list[str], values: dict[str, indicators.IndicatorValue]
+) -> list[Outcome]:
     """Turn the rule names durable-rules fired into one outcome per benefit."""
     cases: dict[int, int] = {}
     triggers: dict[int, list[int]] = {}
@@ -88,7 +91,7 @@ def _scalar(v: expr.Value | indicators.IndicatorValue) -> decision.Scalar:
     return v
 
 
-def _render(node: expr.Node, env: dict[str, expr.Value], params: dict[str, tuple[expr.Value, object]]) -> str:
+def _render(node: expr.Node, env: dict[str, expr.Value], params: Mapping[str, tuple[expr.Value, object]]) -> str:
     def lit(name: expr.Name) -> expr.Node | None:
         if name.name in params:
             return expr.literal(params[name.name][0])
@@ -106,8 +109,13 @@ def amount_of(program: Program, cb: CompiledBenefit, case: int, env: dict[str, e
     return max(value, Decimal(0))
 
 
-def decide(program: Program, cb: CompiledBenefit, outcome: Outcome, env: dict[str, expr.Value],
-           values: dict[str, indicators.IndicatorValue]) -> decision.Decision:
+def decide(
+    program: Program,
+    cb: CompiledBenefit,
+    outcome: Outcome,
+    env: dict[str, expr.Value],
+    values: dict[str, indicators.IndicatorValue],
+) -> decision.Decision:
     """The full decision on one benefit, with its explanation, from an evaluator's outcome."""
     b = cb.benefit
     exact = Decimal(0)
@@ -117,7 +125,9 @@ def decide(program: Program, cb: CompiledBenefit, outcome: Outcome, env: dict[st
         exact = amount_of(program, cb, outcome.case, env)
         case_id = case.id
         formula = case.formula_source
-        formula_values = f"{_render(case.formula_raw, env, program.params)} = {expr._fmt_num(exact.quantize(Decimal('0.01')))}"
+        formula_values = (
+            f"{_render(case.formula_raw, env, program.params)} = {expr._fmt_num(exact.quantize(Decimal('0.01')))}"
+        )
     rounded = int(exact.quantize(Decimal(1), rounding=ROUNDING.get(program.rounding, ROUND_HALF_UP)))
     conditions: list[decision.Condition] = []
     failed: list[str] = []
@@ -164,15 +174,19 @@ def decide(program: Program, cb: CompiledBenefit, outcome: Outcome, env: dict[st
     )
 
 
-def _summary(cb: CompiledBenefit, status: str, amount: int, failed: list[str], miss: list[str],
-             program: Program) -> decision.Texts:
+def _summary(
+    cb: CompiledBenefit, status: str, amount: int, failed: list[str], miss: list[str], program: Program
+) -> decision.Texts:
     n = cb.benefit.name
     kk_p, ru_p, en_p = PERIOD_WORDS[cb.benefit.period]
     money = f"{amount:,}".replace(",", " ")
     if status == "eligible":
         if cb.benefit.period == "notice":
-            return decision.Texts(kk=f"«{n.kk}»: хабарлама жіберіледі.", ru=f"«{n.ru}»: будет направлено уведомление.",
-                                  en=f"{n.en}: a notice is due.")
+            return decision.Texts(
+                kk=f"«{n.kk}»: хабарлама жіберіледі.",
+                ru=f"«{n.ru}»: будет направлено уведомление.",
+                en=f"{n.en}: a notice is due.",
+            )
         return decision.Texts(
             kk=f"Отбасы «{n.kk}» алуға құқылы: {money} теңге ({kk_p}).",
             ru=f"Семья имеет право на «{n.ru}»: {money} тенге ({ru_p}).",
@@ -187,8 +201,11 @@ def _summary(cb: CompiledBenefit, status: str, amount: int, failed: list[str], m
         )
     if status == "not_in_force":
         d = program.start.isoformat()
-        return decision.Texts(kk=f"«{n.kk}» {d} күні қолданылмайды.", ru=f"«{n.ru}» не действует на {d}.",
-                              en=f"The {n.en} is not in force on {d}.")
+        return decision.Texts(
+            kk=f"«{n.kk}» {d} күні қолданылмайды.",
+            ru=f"«{n.ru}» не действует на {d}.",
+            en=f"The {n.en} is not in force on {d}.",
+        )
     cond = "; ".join(failed) if failed else "no amount band applies"
     return decision.Texts(
         kk=f"Отбасы «{n.kk}» алуға құқылы емес: шарт орындалмады ({cond}).",
@@ -206,12 +223,18 @@ def wellbeing(program: Program, env: dict[str, expr.Value], book_model: Rulebook
         deprived = bool(expr.evaluate(node, env))
         if deprived:
             score += rule.weight
-        deps.append(decision.Deprivation(id=rule.id, dimension=rule.dimension, deprived=deprived,
-                                         weight=float(rule.weight)))
+        deps.append(
+            decision.Deprivation(id=rule.id, dimension=rule.dimension, deprived=deprived, weight=float(rule.weight))
+        )
     level = level_for(model.levels, score)
     label = next(lv.label.en for lv in model.levels if lv.level == level)
-    return decision.Wellbeing(level=level, label=label, score=float((score * 100).quantize(Decimal("0.1"))),
-                              model_version=model.model_version, deprivations=deps)
+    return decision.Wellbeing(
+        level=level,
+        label=label,
+        score=float((score * 100).quantize(Decimal("0.1"))),
+        model_version=model.model_version,
+        deprivations=deps,
+    )
 
 
 def level_for(levels: list[Level], score: Decimal) -> int:

@@ -20,10 +20,10 @@ import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Literal, Union
+from typing import Literal
 
 Type = Literal["number", "bool", "str"]
-Value = Union[Decimal, bool, str]
+Value = Decimal | bool | str
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ class IfExp:
     offset: int = 0
 
 
-Node = Union[Num, Str, Bool, Name, Unary, Bin, Cmp, BoolOp, Call, IfExp]
+Node = Num | Str | Bool | Name | Unary | Bin | Cmp | BoolOp | Call | IfExp
 FUNCTIONS = ("min", "max", "round", "abs")
 FORBIDDEN_WORDS = ("ethnic", "nationality", "national_origin", "religio", "party", "language", "race")
 
@@ -144,7 +144,7 @@ def _dotted(node: ast.expr) -> str | None:
     return None
 
 
-def _convert(node: ast.expr, lead: int) -> Node:  # noqa: C901 - one branch per syntax form
+def _convert(node: ast.expr, lead: int) -> Node:
     off = getattr(node, "col_offset", 0) + lead
     if isinstance(node, ast.Constant):
         v = node.value
@@ -225,16 +225,18 @@ def suggest(name: str, known: list[str]) -> str | None:
     return close[0] if close else None
 
 
-def check(node: Node, types: Mapping[str, Type], enums: Mapping[str, tuple[str, ...]] | None = None
-          ) -> tuple[Type | None, list[ExprError]]:
+def check(
+    node: Node, types: Mapping[str, Type], enums: Mapping[str, tuple[str, ...]] | None = None
+) -> tuple[Type | None, list[ExprError]]:
     """The expression's type and every type error in it."""
     errors: list[ExprError] = []
     t = _check(node, types, enums or {}, errors)
     return t, errors
 
 
-def _check(node: Node, types: Mapping[str, Type], enums: Mapping[str, tuple[str, ...]],
-           errors: list[ExprError]) -> Type | None:
+def _check(
+    node: Node, types: Mapping[str, Type], enums: Mapping[str, tuple[str, ...]], errors: list[ExprError]
+) -> Type | None:
     if isinstance(node, Num):
         return "number"
     if isinstance(node, Str):
@@ -244,13 +246,24 @@ def _check(node: Node, types: Mapping[str, Type], enums: Mapping[str, tuple[str,
     if isinstance(node, Name):
         low = node.name.lower()
         if any(w in low for w in FORBIDDEN_WORDS):
-            errors.append(ExprError(node.offset, "prohibited-attribute",
-                                    f"'{node.name}' reads an attribute that must never decide eligibility "
-                                    "(ethnicity, nationality, religion, party, language)"))
+            errors.append(
+                ExprError(
+                    node.offset,
+                    "prohibited-attribute",
+                    f"'{node.name}' reads an attribute that must never decide eligibility "
+                    "(ethnicity, nationality, religion, party, language)",
+                )
+            )
             return None
         if node.name not in types:
-            errors.append(ExprError(node.offset, "unknown-name", f"unknown indicator or parameter '{node.name}'",
-                                    suggest(node.name, list(types))))
+            errors.append(
+                ExprError(
+                    node.offset,
+                    "unknown-name",
+                    f"unknown indicator or parameter '{node.name}'",
+                    suggest(node.name, list(types)),
+                )
+            )
             return None
         return types[node.name]
     if isinstance(node, Unary):
@@ -308,9 +321,14 @@ def _check_enum(node: Cmp, enums: Mapping[str, tuple[str, ...]], errors: list[Ex
         if isinstance(name_side, Name) and isinstance(lit_side, Str) and name_side.name in enums:
             allowed = enums[name_side.name]
             if lit_side.value not in allowed:
-                errors.append(ExprError(lit_side.offset, "unknown-value",
-                                        f"'{lit_side.value}' is not a value of {name_side.name}",
-                                        suggest(lit_side.value, list(allowed))))
+                errors.append(
+                    ExprError(
+                        lit_side.offset,
+                        "unknown-value",
+                        f"'{lit_side.value}' is not a value of {name_side.name}",
+                        suggest(lit_side.value, list(allowed)),
+                    )
+                )
 
 
 # --- names, folding, evaluation ------------------------------------------------------------------
@@ -357,8 +375,9 @@ def substitute(node: Node, replace: Callable[[Name], Node | None]) -> Node:
     if isinstance(node, Call):
         return Call(node.func, tuple(substitute(a, replace) for a in node.args), node.offset)
     if isinstance(node, IfExp):
-        return IfExp(substitute(node.cond, replace), substitute(node.then, replace),
-                     substitute(node.other, replace), node.offset)
+        return IfExp(
+            substitute(node.cond, replace), substitute(node.then, replace), substitute(node.other, replace), node.offset
+        )
     return node
 
 
@@ -419,7 +438,7 @@ def tenge(x: Decimal) -> Decimal:
     return x.quantize(Decimal(1), rounding=ROUND_HALF_UP)
 
 
-def evaluate(node: Node, env: Mapping[str, Value]) -> Value:  # noqa: C901 - one branch per node kind
+def evaluate(node: Node, env: Mapping[str, Value]) -> Value:
     """Evaluate with exact decimals; names come from `env` (indicators as Decimal, bool or str)."""
     if isinstance(node, Num | Str | Bool):
         return node.value

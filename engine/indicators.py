@@ -98,9 +98,17 @@ def _carer(family: model.Family) -> model.Member | None:
 REGISTRY: dict[str, Indicator] = {}
 
 
-def indicator(name: str, kind: Kind, unit: str, meaning: str, source: str, *, optional: bool = False,
-              sex_dependent: bool = False, values: tuple[str, ...] = ()
-              ) -> Callable[[Callable[[Ctx], IndicatorValue]], Callable[[Ctx], IndicatorValue]]:
+def indicator(
+    name: str,
+    kind: Kind,
+    unit: str,
+    meaning: str,
+    source: str,
+    *,
+    optional: bool = False,
+    sex_dependent: bool = False,
+    values: tuple[str, ...] = (),
+) -> Callable[[Callable[[Ctx], IndicatorValue]], Callable[[Ctx], IndicatorValue]]:
     """Register an indicator function under `name`."""
 
     def register(fn: Callable[[Ctx], IndicatorValue]) -> Callable[[Ctx], IndicatorValue]:
@@ -131,6 +139,7 @@ def _money(x: float) -> float:
 
 # --- composition ---------------------------------------------------------------------------------
 
+
 @indicator("family_size", "number", "persons", "Members of the family living together", POP)
 def _family_size(c: Ctx) -> int:
     return len(c.people)
@@ -151,8 +160,13 @@ def _students(c: Ctx) -> int:
     return c.count(lambda p: p.is_child and 18 <= p.age < 23 and p.m.full_time_student)
 
 
-@indicator("children_under_18_or_students", "number", "persons",
-           "Children under 18 plus children under 23 in full-time education (the large-family count)", POP)
+@indicator(
+    "children_under_18_or_students",
+    "number",
+    "persons",
+    "Children under 18 plus children under 23 in full-time education (the large-family count)",
+    POP,
+)
 def _children_or_students(c: Ctx) -> int:
     return c.count(lambda p: p.is_child and (p.age < 18 or (p.age < 23 and p.m.full_time_student)))
 
@@ -177,10 +191,16 @@ def _infants_of_order(lo: int, hi: int) -> Callable[[Ctx], int]:
 
 
 for _n, _lo, _hi, _label in ((1, 1, 1, "first"), (2, 2, 2, "second"), (3, 3, 3, "third")):
-    indicator(f"infants_order_{_n}", "number", "persons",
-              f"Children under 1.5 years who are the {_label} child of the family", CIVIL)(_infants_of_order(_lo, _hi))
-indicator("infants_order_4plus", "number", "persons",
-          "Children under 1.5 years who are the fourth or later child", CIVIL)(_infants_of_order(4, 99))
+    indicator(
+        f"infants_order_{_n}",
+        "number",
+        "persons",
+        f"Children under 1.5 years who are the {_label} child of the family",
+        CIVIL,
+    )(_infants_of_order(_lo, _hi))
+indicator(
+    "infants_order_4plus", "number", "persons", "Children under 1.5 years who are the fourth or later child", CIVIL
+)(_infants_of_order(4, 99))
 
 
 def _born_within_12m(p: Person, as_of: dt.date) -> bool:
@@ -192,20 +212,35 @@ def _births(c: Ctx) -> int:
     return c.count(lambda p: _born_within_12m(p, c.as_of))
 
 
-@indicator("births_last_12m_order_1_3", "number", "persons",
-           "Children born in the last 12 months who are the 1st, 2nd or 3rd child", CIVIL)
+@indicator(
+    "births_last_12m_order_1_3",
+    "number",
+    "persons",
+    "Children born in the last 12 months who are the 1st, 2nd or 3rd child",
+    CIVIL,
+)
 def _births13(c: Ctx) -> int:
     return c.count(lambda p: _born_within_12m(p, c.as_of) and p.order <= 3)
 
 
-@indicator("births_last_12m_order_4plus", "number", "persons",
-           "Children born in the last 12 months who are the 4th or later child", CIVIL)
+@indicator(
+    "births_last_12m_order_4plus",
+    "number",
+    "persons",
+    "Children born in the last 12 months who are the 4th or later child",
+    CIVIL,
+)
 def _births4(c: Ctx) -> int:
     return c.count(lambda p: _born_within_12m(p, c.as_of) and p.order >= 4)
 
 
-@indicator("youngest_child_age_months", "number", "months",
-           "Age of the youngest child in completed months (999 when there are no children)", POP)
+@indicator(
+    "youngest_child_age_months",
+    "number",
+    "months",
+    "Age of the youngest child in completed months (999 when there are no children)",
+    POP,
+)
 def _youngest(c: Ctx) -> int:
     ages = [p.age_months for p in c.people if p.is_child]
     return min(ages) if ages else NONE_MONTHS
@@ -221,8 +256,9 @@ def _head_age(c: Ctx) -> int:
     return next(p.age for p in c.people if p.m.relation == "head")
 
 
-@indicator("single_parent_family", "bool", "flag",
-           "Children under 18 live with only one parent (a head without a spouse)", POP)
+@indicator(
+    "single_parent_family", "bool", "flag", "Children under 18 live with only one parent (a head without a spouse)", POP
+)
 def _single_parent(c: Ctx) -> bool:
     has_spouse = any(p.m.relation == "spouse" for p in c.people)
     return (not has_spouse) and c.count(lambda p: p.is_child and p.age < 18) > 0
@@ -235,14 +271,25 @@ def _region(c: Ctx) -> str:
 
 # --- residence -----------------------------------------------------------------------------------
 
-@indicator("parent_eligible_residency", "bool", "flag",
-           "A parent (head or spouse) is a citizen, a kandas or a permanently resident foreigner", MIGR)
+
+@indicator(
+    "parent_eligible_residency",
+    "bool",
+    "flag",
+    "A parent (head or spouse) is a citizen, a kandas or a permanently resident foreigner",
+    MIGR,
+)
 def _parent_residency(c: Ctx) -> bool:
     return any(p.m.citizenship in RESIDENT for p in c.people if p.m.relation in ("head", "spouse"))
 
 
-@indicator("all_members_residents", "bool", "flag",
-           "Every member is a citizen, a kandas or a permanently resident foreigner", MIGR)
+@indicator(
+    "all_members_residents",
+    "bool",
+    "flag",
+    "Every member is a citizen, a kandas or a permanently resident foreigner",
+    MIGR,
+)
 def _all_residents(c: Ctx) -> bool:
     return all(p.m.citizenship in RESIDENT for p in c.people)
 
@@ -254,21 +301,32 @@ def _kandas(c: Ctx) -> int:
 
 # --- pension age ---------------------------------------------------------------------------------
 
+
 def _oldest_non_pensioner(c: Ctx, sex: str) -> float:
     ages = [p.age_months / 12 for p in c.people if p.m.sex == sex and p.m.employment != "pensioner"]
     return round(max(ages), 4) if ages else 0.0
 
 
-@indicator("oldest_male_non_pensioner_age_years", "number", "years",
-           "Age in years (completed months / 12) of the oldest man not yet a pensioner; 0 if none", POP,
-           sex_dependent=True)
+@indicator(
+    "oldest_male_non_pensioner_age_years",
+    "number",
+    "years",
+    "Age in years (completed months / 12) of the oldest man not yet a pensioner; 0 if none",
+    POP,
+    sex_dependent=True,
+)
 def _oldest_men(c: Ctx) -> float:
     return _oldest_non_pensioner(c, "male")
 
 
-@indicator("oldest_female_non_pensioner_age_years", "number", "years",
-           "Age in years (completed months / 12) of the oldest woman not yet a pensioner; 0 if none", POP,
-           sex_dependent=True)
+@indicator(
+    "oldest_female_non_pensioner_age_years",
+    "number",
+    "years",
+    "Age in years (completed months / 12) of the oldest woman not yet a pensioner; 0 if none",
+    POP,
+    sex_dependent=True,
+)
 def _oldest_women(c: Ctx) -> float:
     return _oldest_non_pensioner(c, "female")
 
@@ -279,6 +337,7 @@ def _pensioners(c: Ctx) -> int:
 
 
 # --- disability (Social Code art. 177 categories) -------------------------------------------------
+
 
 def _dis(p: Person) -> model.Disability | None:
     return p.m.disability
@@ -291,24 +350,41 @@ def _disabled(c: Ctx) -> int:
 
 def _adult_general(group: int) -> Callable[[Ctx], int]:
     def fn(c: Ctx) -> int:
-        return c.count(lambda p: p.age >= 18 and (d := _dis(p)) is not None and not d.since_childhood
-                       and d.group == group)
+        return c.count(
+            lambda p: p.age >= 18 and (d := _dis(p)) is not None and not d.since_childhood and d.group == group
+        )
+
     return fn
 
 
 def _childhood(group: int) -> Callable[[Ctx], int]:
     def fn(c: Ctx) -> int:
-        return c.count(lambda p: (d := _dis(p)) is not None and d.group == group
-                       and ((7 <= p.age < 18) or (p.age >= 18 and d.since_childhood)))
+        return c.count(
+            lambda p: (
+                (d := _dis(p)) is not None
+                and d.group == group
+                and ((7 <= p.age < 18) or (p.age >= 18 and d.since_childhood))
+            )
+        )
+
     return fn
 
 
 for _g in (1, 2, 3):
-    indicator(f"disabled_adult_general_group_{_g}", "number", "persons",
-              f"Adults with group {_g} disability from general disease (not since childhood)", MSE)(_adult_general(_g))
-    indicator(f"disabled_childhood_group_{_g}", "number", "persons",
-              f"Children aged 7-17 with group {_g} disability, and adults disabled since childhood, group {_g}",
-              MSE)(_childhood(_g))
+    indicator(
+        f"disabled_adult_general_group_{_g}",
+        "number",
+        "persons",
+        f"Adults with group {_g} disability from general disease (not since childhood)",
+        MSE,
+    )(_adult_general(_g))
+    indicator(
+        f"disabled_childhood_group_{_g}",
+        "number",
+        "persons",
+        f"Children aged 7-17 with group {_g} disability, and adults disabled since childhood, group {_g}",
+        MSE,
+    )(_childhood(_g))
 
 
 @indicator("disabled_children_under_7", "number", "persons", "Children under 7 with a disability", MSE)
@@ -316,14 +392,24 @@ def _dis_under7(c: Ctx) -> int:
     return c.count(lambda p: _dis(p) is not None and p.age < 7)
 
 
-@indicator("disabled_children_under_18", "number", "persons",
-           "Children (relation child) under 18 with a disability, raised by a parent of the family", MSE)
+@indicator(
+    "disabled_children_under_18",
+    "number",
+    "persons",
+    "Children (relation child) under 18 with a disability, raised by a parent of the family",
+    MSE,
+)
 def _dis_children(c: Ctx) -> int:
     return c.count(lambda p: _dis(p) is not None and p.is_child and p.age < 18)
 
 
-@indicator("disabled_children_7_17_without_group", "number", "persons",
-           "Children aged 7-17 with a disability whose decision carries no group (data to check)", MSE)
+@indicator(
+    "disabled_children_7_17_without_group",
+    "number",
+    "persons",
+    "Children aged 7-17 with a disability whose decision carries no group (data to check)",
+    MSE,
+)
 def _dis_nogroup(c: Ctx) -> int:
     return c.count(lambda p: (d := _dis(p)) is not None and d.group is None and 7 <= p.age < 18)
 
@@ -334,6 +420,7 @@ def _dis12(c: Ctx) -> int:
 
 
 # --- work and insurance --------------------------------------------------------------------------
+
 
 @indicator("insured_members", "number", "persons", "Participants of compulsory social insurance", GFSS)
 def _insured(c: Ctx) -> int:
@@ -357,27 +444,44 @@ def _working_age(c: Ctx) -> int:
 
 def _able(p: Person) -> bool:
     d = _dis(p)
-    return (18 <= p.age < 63 and not (d is not None and d.group in (1, 2)) and not p.m.full_time_student
-            and p.m.employment not in ("childcare_leave", "pensioner", "student"))
+    return (
+        18 <= p.age < 63
+        and not (d is not None and d.group in (1, 2))
+        and not p.m.full_time_student
+        and p.m.employment not in ("childcare_leave", "pensioner", "student")
+    )
 
 
-@indicator("able_bodied_adults", "number", "persons",
-           "Members aged 18-62 without group 1/2 disability, not studying, not caring for an infant, not retired",
-           LABOUR)
+@indicator(
+    "able_bodied_adults",
+    "number",
+    "persons",
+    "Members aged 18-62 without group 1/2 disability, not studying, not caring for an infant, not retired",
+    LABOUR,
+)
 def _able_bodied(c: Ctx) -> int:
     return c.count(_able)
 
 
-@indicator("carer_insured", "bool", "flag",
-           "The parent caring for the youngest children participates in social insurance", GFSS)
+@indicator(
+    "carer_insured",
+    "bool",
+    "flag",
+    "The parent caring for the youngest children participates in social insurance",
+    GFSS,
+)
 def _carer_insured(c: Ctx) -> bool:
     return bool(c.carer and c.carer.gfss_participant)
 
 
-@indicator("carer_avg_insured_income_24m_kzt", "number", "KZT",
-           "The insured carer's average monthly insured income over 24 months (0 when no insured carer of an infant)",
-           GFSS,
-           optional=True)
+@indicator(
+    "carer_avg_insured_income_24m_kzt",
+    "number",
+    "KZT",
+    "The insured carer's average monthly insured income over 24 months (0 when no insured carer of an infant)",
+    GFSS,
+    optional=True,
+)
 def _carer_income(c: Ctx) -> float | None:
     # Unknown only where it matters: an insured carer of an infant whose record lacks the average.
     if c.carer is None or not c.carer.gfss_participant or not c.count(lambda p: p.is_child and 0 <= p.age_months < 18):
@@ -391,15 +495,26 @@ def _maternity(c: Ctx) -> model.Member | None:
     return max(cands, key=lambda m: (m.maternity_leave_days or 0, m.iin)) if cands else None
 
 
-@indicator("maternity_leave_days", "number", "days",
-           "Days of maternity leave certified for an insured member (0 if none)", GFSS)
+@indicator(
+    "maternity_leave_days",
+    "number",
+    "days",
+    "Days of maternity leave certified for an insured member (0 if none)",
+    GFSS,
+)
 def _mat_days(c: Ctx) -> int:
     m = _maternity(c)
     return (m.maternity_leave_days or 0) if m else 0
 
 
-@indicator("maternity_avg_income_12m_kzt", "number", "KZT",
-           "Average monthly insured income over 12 months of the member on maternity leave", GFSS, optional=True)
+@indicator(
+    "maternity_avg_income_12m_kzt",
+    "number",
+    "KZT",
+    "Average monthly insured income over 12 months of the member on maternity leave",
+    GFSS,
+    optional=True,
+)
 def _mat_income(c: Ctx) -> float | None:
     m = _maternity(c)
     if m is None:
@@ -408,21 +523,37 @@ def _mat_income(c: Ctx) -> float | None:
 
 
 def _job_loser(c: Ctx) -> model.Member | None:
-    cands = [p.m for p in c.people if p.m.employment == "unemployed" and p.m.gfss_participant
-             and p.m.job_lost_on is not None and p.m.job_lost_on <= c.as_of]
+    cands = [
+        p.m
+        for p in c.people
+        if p.m.employment == "unemployed"
+        and p.m.gfss_participant
+        and p.m.job_lost_on is not None
+        and p.m.job_lost_on <= c.as_of
+    ]
     return max(cands, key=lambda m: (m.job_lost_on, m.iin)) if cands else None
 
 
-@indicator("months_since_insured_job_loss", "number", "months",
-           "Completed months since an insured member lost a job (999 when none did)", LABOUR)
+@indicator(
+    "months_since_insured_job_loss",
+    "number",
+    "months",
+    "Completed months since an insured member lost a job (999 when none did)",
+    LABOUR,
+)
 def _since_job_loss(c: Ctx) -> int:
     m = _job_loser(c)
     return months_between(m.job_lost_on, c.as_of) if m and m.job_lost_on else NONE_MONTHS
 
 
-@indicator("job_loser_avg_income_24m_kzt", "number", "KZT",
-           "Average monthly insured income over 24 months of the member who lost a job (0 when none)", GFSS,
-           optional=True)
+@indicator(
+    "job_loser_avg_income_24m_kzt",
+    "number",
+    "KZT",
+    "Average monthly insured income over 24 months of the member who lost a job (0 when none)",
+    GFSS,
+    optional=True,
+)
 def _job_loser_income(c: Ctx) -> float | None:
     m = _job_loser(c)
     if m is None:
@@ -430,8 +561,14 @@ def _job_loser_income(c: Ctx) -> float | None:
     return None if m.avg_insured_income_24m_kzt is None else _money(m.avg_insured_income_24m_kzt)
 
 
-@indicator("job_loser_insurance_months", "number", "months",
-           "Months of social-insurance record of the member who lost a job (0 when none)", GFSS, optional=True)
+@indicator(
+    "job_loser_insurance_months",
+    "number",
+    "months",
+    "Months of social-insurance record of the member who lost a job (0 when none)",
+    GFSS,
+    optional=True,
+)
 def _job_loser_record(c: Ctx) -> int | None:
     m = _job_loser(c)
     if m is None:
@@ -441,13 +578,19 @@ def _job_loser_record(c: Ctx) -> int | None:
 
 # --- income and loans ----------------------------------------------------------------------------
 
+
 @indicator("total_income_kzt", "number", "KZT", "Monthly income of all members in the reference period", TAX)
 def _total_income(c: Ctx) -> float:
     return _money(sum(p.m.monthly_income_kzt for p in c.people))
 
 
-@indicator("per_capita_income_kzt", "number", "KZT",
-           "Average monthly income per member in the reference quarter (total / members)", TAX)
+@indicator(
+    "per_capita_income_kzt",
+    "number",
+    "KZT",
+    "Average monthly income per member in the reference quarter (total / members)",
+    TAX,
+)
 def _per_capita(c: Ctx) -> float:
     return _money(sum(p.m.monthly_income_kzt for p in c.people) / len(c.people))
 
@@ -464,20 +607,34 @@ def _dependant(p: Person) -> bool:
     )
 
 
-@indicator("dependants", "number", "persons",
-           "Members without income who are minors, students under 23, pensioners or disabled", TAX)
+@indicator(
+    "dependants",
+    "number",
+    "persons",
+    "Members without income who are minors, students under 23, pensioners or disabled",
+    TAX,
+)
 def _dependants(c: Ctx) -> int:
     return c.count(_dependant)
 
 
 @indicator("dependency_ratio", "number", "ratio", "Dependants per employed adult (dependants if nobody works)", TAX)
 def _dependency(c: Ctx) -> float:
-    return round(c.count(_dependant) / max(1, c.count(lambda p: p.age >= 18 and p.m.employment in
-                                                      ("employed", "self_employed"))), 4)
+    return round(
+        c.count(_dependant)
+        / max(1, c.count(lambda p: p.age >= 18 and p.m.employment in ("employed", "self_employed"))),
+        4,
+    )
 
 
-@indicator("median_income_kzt", "number", "KZT",
-           "Median per-capita income of the region for the quarter before the as-of quarter", STATS, optional=True)
+@indicator(
+    "median_income_kzt",
+    "number",
+    "KZT",
+    "Median per-capita income of the region for the quarter before the as-of quarter",
+    STATS,
+    optional=True,
+)
 def _median(c: Ctx) -> float | None:
     v = c.family.median_income_kzt
     return None if v is None else _money(v)
@@ -495,19 +652,27 @@ def _has_loan(c: Ctx) -> bool:
 
 # --- awards --------------------------------------------------------------------------------------
 
-@indicator("altyn_alqa_mothers", "number", "persons",
-           "Members awarded Altyn alqa, Mother-heroine or Materinskaya slava I/II (the 7.40 MRP group)", AWARDS)
+
+@indicator(
+    "altyn_alqa_mothers",
+    "number",
+    "persons",
+    "Members awarded Altyn alqa, Mother-heroine or Materinskaya slava I/II (the 7.40 MRP group)",
+    AWARDS,
+)
 def _altyn(c: Ctx) -> int:
     return c.count(lambda p: bool(SEVEN_AWARD.intersection(p.m.awards)))
 
 
-@indicator("kumis_alqa_mothers", "number", "persons",
-           "Members awarded Kumis alqa and none of the 7.40 MRP group", AWARDS)
+@indicator(
+    "kumis_alqa_mothers", "number", "persons", "Members awarded Kumis alqa and none of the 7.40 MRP group", AWARDS
+)
 def _kumis(c: Ctx) -> int:
     return c.count(lambda p: "kumis_alqa" in p.m.awards and not SEVEN_AWARD.intersection(p.m.awards))
 
 
 # --- deaths --------------------------------------------------------------------------------------
+
 
 def _breadwinner_deaths(c: Ctx) -> list[model.Deceased]:
     return [d for d in c.family.deceased if d.relation in ("head", "spouse") and d.date_of_death <= c.as_of]
@@ -518,31 +683,49 @@ def _dead_bw(c: Ctx) -> int:
     return len(_breadwinner_deaths(c))
 
 
-@indicator("months_since_breadwinner_death", "number", "months",
-           "Completed months since the latest death of a head or spouse (999 when none)", CIVIL)
+@indicator(
+    "months_since_breadwinner_death",
+    "number",
+    "months",
+    "Completed months since the latest death of a head or spouse (999 when none)",
+    CIVIL,
+)
 def _since_bw(c: Ctx) -> int:
     deaths = _breadwinner_deaths(c)
     return months_between(max(d.date_of_death for d in deaths), c.as_of) if deaths else NONE_MONTHS
 
 
-@indicator("survivor_dependants", "number", "persons",
-           "After a breadwinner's death: children under 18, students under 23 and pensioners left (0 otherwise)",
-           CIVIL)
+@indicator(
+    "survivor_dependants",
+    "number",
+    "persons",
+    "After a breadwinner's death: children under 18, students under 23 and pensioners left (0 otherwise)",
+    CIVIL,
+)
 def _survivors(c: Ctx) -> int:
     if not _breadwinner_deaths(c):
         return 0
-    return c.count(lambda p: (p.is_child and (p.age < 18 or (p.age < 23 and p.m.full_time_student)))
-                   or p.m.employment == "pensioner")
+    return c.count(
+        lambda p: (
+            (p.is_child and (p.age < 18 or (p.age < 23 and p.m.full_time_student))) or p.m.employment == "pensioner"
+        )
+    )
 
 
-@indicator("months_since_death_of_recipient", "number", "months",
-           "Completed months since the death of a member who received a pension or benefit (999 when none)", CIVIL)
+@indicator(
+    "months_since_death_of_recipient",
+    "number",
+    "months",
+    "Completed months since the death of a member who received a pension or benefit (999 when none)",
+    CIVIL,
+)
 def _since_recipient_death(c: Ctx) -> int:
     deaths = [d for d in c.family.deceased if d.received_benefit_or_pension and d.date_of_death <= c.as_of]
     return months_between(max(d.date_of_death for d in deaths), c.as_of) if deaths else NONE_MONTHS
 
 
 # --- the public face -----------------------------------------------------------------------------
+
 
 def compute(family: model.Family, as_of: dt.date) -> dict[str, IndicatorValue]:
     """Every registered indicator for the family as of the date."""

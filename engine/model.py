@@ -20,9 +20,7 @@ from engine import iin as iin_mod
 Relation = Literal["head", "spouse", "child", "parent", "sibling", "other"]
 Sex = Literal["male", "female"]
 Citizenship = Literal["citizen", "kandas", "resident_foreigner", "other"]
-Employment = Literal[
-    "employed", "self_employed", "unemployed", "student", "pensioner", "childcare_leave", "none"
-]
+Employment = Literal["employed", "self_employed", "unemployed", "student", "pensioner", "childcare_leave", "none"]
 Award = Literal["altyn_alqa", "kumis_alqa", "mother_heroine", "materinskaya_slava_1", "materinskaya_slava_2"]
 
 RELATIONS: tuple[str, ...] = Relation.__args__  # type: ignore[attr-defined]
@@ -47,7 +45,9 @@ def _finite(value: float) -> float:
     return value
 
 
-Money = Annotated[float, Field(ge=0, le=1e12, allow_inf_nan=False), AfterValidator(_finite)]
+Money = Annotated[float, Field(ge=0, le=1e12, allow_inf_nan=False, strict=True), AfterValidator(_finite)]
+# Booleans are strict too: "yes", 1 or "true" are refused rather than guessed.
+Flag = Annotated[bool, Field(strict=True)]
 STRICT = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
 
 
@@ -57,7 +57,7 @@ class Disability(BaseModel):
     model_config = STRICT
 
     group: Literal[1, 2, 3] | None
-    since_childhood: bool = False
+    since_childhood: Flag = False
 
 
 class Member(BaseModel):
@@ -77,14 +77,14 @@ class Member(BaseModel):
     citizenship: Citizenship
     disability: Disability | None = None
     employment: Employment
-    gfss_participant: bool
+    gfss_participant: Flag
     monthly_income_kzt: Money
-    full_time_student: bool = False
+    full_time_student: Flag = False
     awards: list[Award] = Field(default_factory=list, max_length=5)
     avg_insured_income_12m_kzt: Money | None = None
     avg_insured_income_24m_kzt: Money | None = None
-    insurance_record_months: Annotated[int, Field(ge=0, le=900)] | None = None
-    maternity_leave_days: Annotated[int, Field(ge=0, le=366)] | None = None
+    insurance_record_months: Annotated[int, Field(ge=0, le=900, strict=True)] | None = None
+    maternity_leave_days: Annotated[int, Field(ge=0, le=366, strict=True)] | None = None
     job_lost_on: dt.date | None = None
 
     @model_validator(mode="after")
@@ -104,8 +104,8 @@ class Deceased(BaseModel):
     relation: Relation
     date_of_death: dt.date
     employment: Employment = "none"
-    gfss_participant: bool = False
-    received_benefit_or_pension: bool = False
+    gfss_participant: Flag = False
+    received_benefit_or_pension: Flag = False
 
 
 class Loans(BaseModel):

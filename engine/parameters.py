@@ -133,14 +133,24 @@ def _load_one(doc: yamlpos.Located, name: str, body: object, out: ParameterSet) 
     for k in body:
         if k not in PARAM_KEYS:
             line, col = yamlpos.key_pos(doc, key, k)
-            errors.append(RuleError(doc.path, line, col, "unknown-key", f"unknown key '{k}' in parameter '{name}'",
-                                    expr.suggest(str(k), sorted(PARAM_KEYS))))
+            errors.append(
+                RuleError(
+                    doc.path,
+                    line,
+                    col,
+                    "unknown-key",
+                    f"unknown key '{k}' in parameter '{name}'",
+                    expr.suggest(str(k), sorted(PARAM_KEYS)),
+                )
+            )
     for required in ("description", "unit", "values"):
         if required not in body:
             errors.append(doc.error(key, "missing-key", f"parameter '{name}' needs '{required}'"))
     unit = body.get("unit")
     if unit is not None and unit not in UNITS:
-        errors.append(doc.error((*key, "unit"), "unit", f"unknown unit '{unit}'", expr.suggest(str(unit), sorted(UNITS))))
+        errors.append(
+            doc.error((*key, "unit"), "unit", f"unknown unit '{unit}'", expr.suggest(str(unit), sorted(UNITS)))
+        )
     values = body.get("values")
     if values is not None and not isinstance(values, dict):
         errors.append(doc.error((*key, "values"), "schema", "'values' maps dates (YYYY-MM-DD) to {value, reference}"))
@@ -160,8 +170,16 @@ def _load_one(doc: yamlpos.Located, name: str, body: object, out: ParameterSet) 
         for k in item:
             if k not in VALUE_KEYS:
                 line, col = yamlpos.key_pos(doc, vkey, k)
-                errors.append(RuleError(doc.path, line, col, "unknown-key", f"unknown key '{k}'",
-                                        expr.suggest(str(k), sorted(VALUE_KEYS))))
+                errors.append(
+                    RuleError(
+                        doc.path,
+                        line,
+                        col,
+                        "unknown-key",
+                        f"unknown key '{k}'",
+                        expr.suggest(str(k), sorted(VALUE_KEYS)),
+                    )
+                )
         if "value" not in item:
             errors.append(doc.error(vkey, "missing-key", "a dated value needs 'value' (null ends the parameter)"))
             continue
@@ -173,10 +191,15 @@ def _load_one(doc: yamlpos.Located, name: str, body: object, out: ParameterSet) 
             continue
         if typed is not None:
             if ptype is not None and typed[1] != ptype:
-                errors.append(doc.error((*vkey, "value"), "type-mismatch", f"value is a {typed[1]}, earlier ones are {ptype}s"))
+                errors.append(
+                    doc.error((*vkey, "value"), "type-mismatch", f"value is a {typed[1]}, earlier ones are {ptype}s")
+                )
             ptype = ptype or typed[1]
-        entries.append(Entry(start, typed[0] if typed else None, str(item.get("reference", "")),
-                             bool(item.get("unconfirmed", False))))
+        entries.append(
+            Entry(
+                start, typed[0] if typed else None, str(item.get("reference", "")), bool(item.get("unconfirmed", False))
+            )
+        )
     if not entries and values is not None:
         errors.append(doc.error((*key, "values"), "empty", f"parameter '{name}' has no values"))
     if errors:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -151,21 +152,43 @@ class _Ctx:
             self.types.setdefault(n, t)
         self.enums = {n: i.values for n, i in indicators.REGISTRY.items() if i.values}
 
-    def unknown_keys(self, doc: yamlpos.Located, key: yamlpos.PathKey, body: dict[str, Any], allowed: set[str],
-                     what: str) -> None:
+    def unknown_keys(
+        self, doc: yamlpos.Located, key: yamlpos.PathKey, body: dict[str, Any], allowed: set[str], what: str
+    ) -> None:
         for k in body:
             if k not in allowed:
                 line, col = yamlpos.key_pos(doc, key, str(k))
                 low = str(k).lower()
                 if any(w in low for w in expr.FORBIDDEN_WORDS):
-                    self.errors.append(RuleError(doc.path, line, col, "prohibited-attribute",
-                                                 f"'{k}' names an attribute that must never decide eligibility"))
+                    self.errors.append(
+                        RuleError(
+                            doc.path,
+                            line,
+                            col,
+                            "prohibited-attribute",
+                            f"'{k}' names an attribute that must never decide eligibility",
+                        )
+                    )
                     continue
-                self.errors.append(RuleError(doc.path, line, col, "unknown-key", f"unknown key '{k}' in {what}",
-                                             expr.suggest(str(k), sorted(allowed))))
+                self.errors.append(
+                    RuleError(
+                        doc.path,
+                        line,
+                        col,
+                        "unknown-key",
+                        f"unknown key '{k}' in {what}",
+                        expr.suggest(str(k), sorted(allowed)),
+                    )
+                )
 
-    def expression(self, doc: yamlpos.Located, key: yamlpos.PathKey, text: Any, want: expr.Type,
-                   extra_types: dict[str, expr.Type] | None = None) -> Source | None:
+    def expression(
+        self,
+        doc: yamlpos.Located,
+        key: yamlpos.PathKey,
+        text: Any,
+        want: expr.Type,
+        extra_types: dict[str, expr.Type] | None = None,
+    ) -> Source | None:
         line, col, _ = doc.expression_origin(key)
         if isinstance(text, bool | int | float) and not isinstance(text, bool):
             text = str(text)
@@ -204,7 +227,9 @@ class _Ctx:
 
 
 def _texts(ctx: _Ctx, doc: yamlpos.Located, key: yamlpos.PathKey, raw: Any) -> Texts | None:
-    if not isinstance(raw, dict) or not all(isinstance(raw.get(lang), str) and raw.get(lang) for lang in ("kk", "ru", "en")):
+    if not isinstance(raw, dict) or not all(
+        isinstance(raw.get(lang), str) and raw.get(lang) for lang in ("kk", "ru", "en")
+    ):
         ctx.errors.append(doc.error(key, "schema", "expected texts in kk, ru and en"))
         return None
     ctx.unknown_keys(doc, key, raw, {"kk", "ru", "en"}, "texts")
@@ -239,8 +264,14 @@ def _load_benefit(ctx: _Ctx, doc: yamlpos.Located) -> Benefit | None:
     name = _texts(ctx, doc, ("name",), data.get("name")) if "name" in data else None
     period = data.get("period")
     if period is not None and period not in PERIODS:
-        ctx.errors.append(doc.error(("period",), "period", f"period must be one of {', '.join(PERIODS)}",
-                                    expr.suggest(str(period), list(PERIODS))))
+        ctx.errors.append(
+            doc.error(
+                ("period",),
+                "period",
+                f"period must be one of {', '.join(PERIODS)}",
+                expr.suggest(str(period), list(PERIODS)),
+            )
+        )
     sex_basis = data.get("sex_basis")
     versions: list[Version] = []
     raw_versions = data.get("versions")
@@ -254,8 +285,16 @@ def _load_benefit(ctx: _Ctx, doc: yamlpos.Located) -> Benefit | None:
     if len(ctx.errors) > before or name is None:
         return None
     _check_periods(ctx, doc, versions)
-    benefit = Benefit(str(bid), name, str(data.get("legal_basis", "")), str(period), bool(data.get("proactive", True)),
-                      str(sex_basis) if sex_basis else None, sorted(versions, key=lambda v: v.start), doc.path)
+    benefit = Benefit(
+        str(bid),
+        name,
+        str(data.get("legal_basis", "")),
+        str(period),
+        bool(data.get("proactive", True)),
+        str(sex_basis) if sex_basis else None,
+        sorted(versions, key=lambda v: v.start),
+        doc.path,
+    )
     _check_sex_basis(ctx, doc, benefit)
     return benefit
 
@@ -267,7 +306,9 @@ def _load_version(ctx: _Ctx, doc: yamlpos.Located, key: yamlpos.PathKey, raw: An
     ctx.unknown_keys(doc, key, raw, VERSION_KEYS, "a version")
     eff = raw.get("effective")
     if not isinstance(eff, dict) or "from" not in eff:
-        ctx.errors.append(doc.error((*key, "effective"), "missing-key", "a version needs 'effective: {from: YYYY-MM-DD}'"))
+        ctx.errors.append(
+            doc.error((*key, "effective"), "missing-key", "a version needs 'effective: {from: YYYY-MM-DD}'")
+        )
         return None
     ctx.unknown_keys(doc, (*key, "effective"), eff, {"from", "to"}, "'effective'")
     start = _date(ctx, doc, (*key, "effective", "from"), eff.get("from"), None)
@@ -280,8 +321,14 @@ def _load_version(ctx: _Ctx, doc: yamlpos.Located, key: yamlpos.PathKey, raw: An
         requires = []
     for j, r in enumerate(requires):
         if r not in indicators.REGISTRY:
-            ctx.errors.append(doc.error((*key, "requires", j), "unknown-name", f"unknown indicator '{r}'",
-                                        expr.suggest(str(r), list(indicators.REGISTRY))))
+            ctx.errors.append(
+                doc.error(
+                    (*key, "requires", j),
+                    "unknown-name",
+                    f"unknown indicator '{r}'",
+                    expr.suggest(str(r), list(indicators.REGISTRY)),
+                )
+            )
     lets: dict[str, Source] = {}
     let_types: dict[str, expr.Type] = {}
     raw_lets = raw.get("let") or {}
@@ -290,8 +337,9 @@ def _load_version(ctx: _Ctx, doc: yamlpos.Located, key: yamlpos.PathKey, raw: An
         raw_lets = {}
     for lname, ltext in raw_lets.items():
         if lname in ctx.types:
-            ctx.errors.append(doc.error((*key, "let", lname), "shadowing",
-                                        f"'{lname}' is already an indicator or parameter"))
+            ctx.errors.append(
+                doc.error((*key, "let", lname), "shadowing", f"'{lname}' is already an indicator or parameter")
+            )
             continue
         src = ctx.expression(doc, (*key, "let", lname), ltext, "number", let_types)
         if src is not None:
@@ -332,8 +380,9 @@ def _load_version(ctx: _Ctx, doc: yamlpos.Located, key: yamlpos.PathKey, raw: An
     return Version(start, end, lets, conditions, cases, triggers, [str(r) for r in requires], doc.pos(key)[0])
 
 
-def _load_amount(ctx: _Ctx, doc: yamlpos.Located, key: yamlpos.PathKey, raw: Any,
-                 let_types: dict[str, expr.Type]) -> list[Case]:
+def _load_amount(
+    ctx: _Ctx, doc: yamlpos.Located, key: yamlpos.PathKey, raw: Any, let_types: dict[str, expr.Type]
+) -> list[Case]:
     if not isinstance(raw, dict) or not (("formula" in raw) ^ ("cases" in raw)):
         ctx.errors.append(doc.error(key, "schema", "'amount' needs either 'formula' or 'cases'"))
         return []
@@ -363,47 +412,99 @@ def _load_amount(ctx: _Ctx, doc: yamlpos.Located, key: yamlpos.PathKey, raw: Any
     return cases
 
 
-def _check_optional_use(ctx: _Ctx, doc: yamlpos.Located, key: yamlpos.PathKey, requires: list[Any],
-                        lets: dict[str, Source], conditions: list[Source], cases: list[Case],
-                        triggers: list[Trigger]) -> None:
-    sources = [*lets.values(), *conditions, *(c.formula for c in cases), *(c.when for c in cases if c.when),
-               *(t.when for t in triggers)]
+def _check_optional_use(
+    ctx: _Ctx,
+    doc: yamlpos.Located,
+    key: yamlpos.PathKey,
+    requires: list[Any],
+    lets: dict[str, Source],
+    conditions: list[Source],
+    cases: list[Case],
+    triggers: list[Trigger],
+) -> None:
+    sources = [
+        *lets.values(),
+        *conditions,
+        *(c.formula for c in cases),
+        *(c.when for c in cases if c.when),
+        *(t.when for t in triggers),
+    ]
     for src in sources:
         for n in sorted(expr.names(src.node)):
             ind = indicators.REGISTRY.get(n)
             if ind is not None and ind.optional and n not in requires:
-                ctx.errors.append(RuleError(src.path, src.line, src.column, "optional-not-required",
-                                            f"'{n}' may be unknown; list it under 'requires' so a family without it "
-                                            "goes to a person instead of being refused"))
+                ctx.errors.append(
+                    RuleError(
+                        src.path,
+                        src.line,
+                        src.column,
+                        "optional-not-required",
+                        f"'{n}' may be unknown; list it under 'requires' so a family without it "
+                        "goes to a person instead of being refused",
+                    )
+                )
 
 
 def _check_periods(ctx: _Ctx, doc: yamlpos.Located, versions: list[Version]) -> None:
     ordered = sorted(versions, key=lambda v: v.start)
-    for a, b in zip(ordered, ordered[1:], strict=False):
+    for a, b in itertools.pairwise(ordered):
         if b.start <= a.end:
-            ctx.errors.append(RuleError(doc.path, b.line, 1, "period-overlap",
-                                        f"effective period from {b.start} overlaps the version ending {a.end}"))
+            ctx.errors.append(
+                RuleError(
+                    doc.path,
+                    b.line,
+                    1,
+                    "period-overlap",
+                    f"effective period from {b.start} overlaps the version ending {a.end}",
+                )
+            )
         elif b.start > a.end + dt.timedelta(days=1):
-            ctx.errors.append(RuleError(doc.path, b.line, 1, "period-gap",
-                                        f"gap between {a.end} and {b.start}: no version is in force in between"))
+            ctx.errors.append(
+                RuleError(
+                    doc.path,
+                    b.line,
+                    1,
+                    "period-gap",
+                    f"gap between {a.end} and {b.start}: no version is in force in between",
+                )
+            )
 
 
 def _check_sex_basis(ctx: _Ctx, doc: yamlpos.Located, benefit: Benefit) -> None:
     if benefit.sex_basis:
         return
     for v in benefit.versions:
-        for src in [*v.lets.values(), *v.conditions, *(c.formula for c in v.cases), *(c.when for c in v.cases if c.when)]:
-            used = [n for n in expr.names(src.node) if n in indicators.REGISTRY and indicators.REGISTRY[n].sex_dependent]
+        for src in [
+            *v.lets.values(),
+            *v.conditions,
+            *(c.formula for c in v.cases),
+            *(c.when for c in v.cases if c.when),
+        ]:
+            used = [
+                n for n in expr.names(src.node) if n in indicators.REGISTRY and indicators.REGISTRY[n].sex_dependent
+            ]
             if used:
-                ctx.errors.append(RuleError(src.path, src.line, src.column, "sex-without-basis",
-                                            f"'{used[0]}' depends on sex; allowed only with a 'sex_basis' "
-                                            "stating the legal basis in this file"))
+                ctx.errors.append(
+                    RuleError(
+                        src.path,
+                        src.line,
+                        src.column,
+                        "sex-without-basis",
+                        f"'{used[0]}' depends on sex; allowed only with a 'sex_basis' "
+                        "stating the legal basis in this file",
+                    )
+                )
 
 
 def _check_parameter_coverage(ctx: _Ctx, benefit: Benefit) -> None:
     for v in benefit.versions:
-        srcs = [*v.lets.values(), *v.conditions, *(c.formula for c in v.cases), *(c.when for c in v.cases if c.when),
-                *(t.when for t in v.triggers)]
+        srcs = [
+            *v.lets.values(),
+            *v.conditions,
+            *(c.formula for c in v.cases),
+            *(c.when for c in v.cases if c.when),
+            *(t.when for t in v.triggers),
+        ]
         for src in srcs:
             for n in sorted(expr.names(src.node)):
                 p = ctx.params.params.get(n)
@@ -411,9 +512,16 @@ def _check_parameter_coverage(ctx: _Ctx, benefit: Benefit) -> None:
                     continue
                 gap = p.gap_in(v.start, None if v.end == FOREVER else v.end)
                 if gap is not None:
-                    ctx.errors.append(RuleError(src.path, src.line, src.column, "parameter-gap",
-                                                f"parameter '{n}' has no value on {gap}, inside this version's "
-                                                f"effective period ({v.start} to {v.end if v.end != FOREVER else 'open'})"))
+                    ctx.errors.append(
+                        RuleError(
+                            src.path,
+                            src.line,
+                            src.column,
+                            "parameter-gap",
+                            f"parameter '{n}' has no value on {gap}, inside this version's "
+                            f"effective period ({v.start} to {v.end if v.end != FOREVER else 'open'})",
+                        )
+                    )
 
 
 def _load_wellbeing(ctx: _Ctx, doc: yamlpos.Located) -> WellbeingModel | None:
@@ -450,8 +558,12 @@ def _load_wellbeing(ctx: _Ctx, doc: yamlpos.Located) -> WellbeingModel | None:
         ctx.errors.append(doc.error(("levels",), "levels", "exactly five levels, numbered 1 to 5"))
     if len(ctx.errors) > before:
         return None
-    return WellbeingModel(str(data.get("model_version", "")), Decimal(str(data.get("poverty_cutoff", "0.3333"))),
-                          deps, sorted(levels, key=lambda lv: lv.below))
+    return WellbeingModel(
+        str(data.get("model_version", "")),
+        Decimal(str(data.get("poverty_cutoff", "0.3333"))),
+        deps,
+        sorted(levels, key=lambda lv: lv.below),
+    )
 
 
 def load(root: Path) -> tuple[Rulebook | None, list[RuleError]]:
@@ -476,7 +588,9 @@ def load(root: Path) -> tuple[Rulebook | None, list[RuleError]]:
         if b is None:
             continue
         if b.id in seen:
-            ctx.errors.append(doc.error(("id",), "duplicate-id", f"benefit id '{b.id}' is already used by {seen[b.id]}"))
+            ctx.errors.append(
+                doc.error(("id",), "duplicate-id", f"benefit id '{b.id}' is already used by {seen[b.id]}")
+            )
             continue
         seen[b.id] = doc.path
         _check_parameter_coverage(ctx, b)
@@ -497,8 +611,9 @@ def load(root: Path) -> tuple[Rulebook | None, list[RuleError]]:
     for p in all_files:
         digest.update(str(p.relative_to(root)).encode())
         digest.update(p.read_bytes())
-    return Rulebook(root, params, benefits, wellbeing, "sha256:" + digest.hexdigest()[:16],
-                    [str(p) for p in all_files]), []
+    return Rulebook(
+        root, params, benefits, wellbeing, "sha256:" + digest.hexdigest()[:16], [str(p) for p in all_files]
+    ), []
 
 
 def _display(path: Path, root: Path) -> str:

@@ -26,6 +26,7 @@ class Located:
     path: str
     data: Any
     positions: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+    key_positions: dict[tuple[PathKey, str], tuple[int, int]] = field(default_factory=dict)
     scalar_styles: dict[PathKey, str | None] = field(default_factory=dict)
     errors: list[RuleError] = field(default_factory=list)
 
@@ -92,8 +93,13 @@ def _walk(node: yaml.Node, key: PathKey, doc: Located, loader: yaml.SafeLoader) 
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
                 doc.errors.append(
-                    RuleError(doc.path, key_node.start_mark.line + 1, key_node.start_mark.column + 1,
-                              "yaml-key", "mapping keys must be plain scalars")
+                    RuleError(
+                        doc.path,
+                        key_node.start_mark.line + 1,
+                        key_node.start_mark.column + 1,
+                        "yaml-key",
+                        "mapping keys must be plain scalars",
+                    )
                 )
                 continue
             k = loader.construct_object(key_node)
@@ -101,15 +107,18 @@ def _walk(node: yaml.Node, key: PathKey, doc: Located, loader: yaml.SafeLoader) 
                 k = k.isoformat()
             if k in out:
                 doc.errors.append(
-                    RuleError(doc.path, key_node.start_mark.line + 1, key_node.start_mark.column + 1,
-                              "duplicate-key", f"duplicate key '{k}'")
+                    RuleError(
+                        doc.path,
+                        key_node.start_mark.line + 1,
+                        key_node.start_mark.column + 1,
+                        "duplicate-key",
+                        f"duplicate key '{k}'",
+                    )
                 )
                 continue
             out[k] = _walk(value_node, (*key, k), doc, loader)
             # Keys are located too, so "unknown key" errors point at the key itself.
-            doc.positions[(*key, ("__key__", k))] = (  # type: ignore[index]
-                key_node.start_mark.line + 1, key_node.start_mark.column + 1
-            )
+            doc.key_positions[(key, str(k))] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_walk(item, (*key, i), doc, loader) for i, item in enumerate(node.value)]
@@ -119,4 +128,4 @@ def _walk(node: yaml.Node, key: PathKey, doc: Located, loader: yaml.SafeLoader) 
 
 def key_pos(doc: Located, parent: PathKey, name: str) -> tuple[int, int]:
     """Position of a mapping key (for unknown-key errors)."""
-    return doc.positions.get((*parent, ("__key__", name)), doc.pos(parent))  # type: ignore[arg-type]
+    return doc.key_positions.get((parent, name), doc.pos(parent))
