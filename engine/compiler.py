@@ -39,6 +39,8 @@ class CompiledCase:
     formula: expr.Node
     formula_source: str
     formula_raw: expr.Node  # lets inlined, parameters not folded: for the arithmetic in explanations
+    when_fn: expr.Compiled | None = None
+    formula_fn: expr.Compiled | None = None
 
 
 @dataclass
@@ -52,6 +54,14 @@ class CompiledBenefit:
     triggers: list[tuple[str, expr.Node]] = field(default_factory=list)
     lets: dict[str, expr.Node] = field(default_factory=dict)
     params_used: dict[str, tuple[expr.Value, dt.date]] = field(default_factory=dict)
+    # Precomputed for explanations, which run on every decision: the names each condition shows,
+    # and the parameters with the dates they took effect.
+    shown: list[tuple[str, ...]] = field(default_factory=list)
+    param_view: dict[str, int | float | str | bool] = field(default_factory=dict)
+    param_dates: dict[str, str] = field(default_factory=dict)
+    cond_fns: list[expr.Compiled] = field(default_factory=list)
+    trigger_fns: list[expr.Compiled] = field(default_factory=list)
+    let_fns: dict[str, expr.Compiled] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -61,6 +71,7 @@ class Term:
     name: str
     node: expr.Node
     kind: str  # "number" | "bool"
+    fn: expr.Compiled
 
 
 @dataclass
@@ -78,6 +89,7 @@ class Program:
     rule_meta: dict[str, tuple[int, str, int]]
     rounding: str
     params: dict[str, tuple[expr.Value, dt.date]]
+    wellbeing_fns: list[expr.Compiled] = field(default_factory=list)
 
     @property
     def ruleset_name(self) -> str:
@@ -161,18 +173,31 @@ def compile_epoch(book: Rulebook, start: dt.date, end: dt.date) -> Program:
             folder = _Folder(params, raw_lets)
             cb.lets = {k: folder(n) for k, n in raw_lets.items()}
             cb.conditions = [_normalise(folder(c.node)) for c in v.conditions]
-            cb.cases = [
-                CompiledCase(
-                    c.id,
-                    _normalise(folder(c.when.node)) if c.when else None,
-                    folder(c.formula.node),
-                    c.formula.text,
-                    expr.substitute(c.formula.node, folder.inline_only),
+            cases = []
+            for c in v.cases:
+                when = _normalise(folder(c.when.node)) if c.when else None
+                formula = folder(c.formula.node)
+                raw = expr.substitute(c.formula.node, folder.inline_only)
+                cases.append(
+                    CompiledCase(
+                        c.id,
+                        when,
+                        formula,
+                        c.formula.text,
+                        raw,
+                        expr.compile_fn(when) if when is not None else None,
+                        expr.compile_fn(formula),
+                    )
                 )
-                for c in v.cases
-            ]
+            cb.cases = cases
             cb.triggers = [(t.reason, _normalise(folder(t.when.node))) for t in v.triggers]
             cb.params_used = dict(sorted(folder.used.items()))
+            cb.cond_fns = [expr.compile_fn(c) for c in cb.conditions]
+            cb.trigger_fns = [expr.compile_fn(n) for _, n in cb.triggers]
+            cb.let_fns = {k: expr.compile_fn(n) for k, n in cb.lets.items()}
+            cb.shown = [tuple(sorted(expr.names(c.node))) for c in v.conditions]
+            cb.param_view = {k: scalar(val) for k, (val, _) in cb.params_used.items()}
+            cb.param_dates = {k: d.isoformat() for k, (_, d) in cb.params_used.items()}
             for n in [
                 *cb.conditions,
                 *(c.formula for c in cb.cases),
@@ -185,6 +210,7 @@ def compile_epoch(book: Rulebook, start: dt.date, end: dt.date) -> Program:
         compiled.append(cb)
     wb_folder = _Folder(params, {})
     wellbeing = [(d, _normalise(wb_folder(d.when.node))) for d in book.wellbeing.deprivations]
+    wellbeing_fns = [expr.compile_fn(n) for _, n in wellbeing]
     for _, n in wellbeing:
         names |= expr.names(n)
     unresolved = sorted(n for n in names if n not in indicators.REGISTRY)
@@ -197,9 +223,18 @@ def compile_epoch(book: Rulebook, start: dt.date, end: dt.date) -> Program:
         )
     ind_names = [n for n in indicators.REGISTRY if n in names]
     rounding = str(params.get("amount_rounding", ("half_up", start))[0])
-    program = Program(start, end, book.version, compiled, wellbeing, ind_names, [], {}, {}, rounding, params)
+    program = Program(
+        start, end, book.version, compiled, wellbeing, ind_names, [], {}, {}, rounding, params, wellbeing_fns
+    )
     _build_durable(program)
     return program
+
+
+def scalar(v: expr.Value | indicators.IndicatorValue) -> int | float | str | bool | None:
+    """A value as JSON shows it: whole decimals as integers."""
+    if isinstance(v, Decimal):
+        return int(v) if v == v.to_integral_value() else float(v)
+    return v
 
 
 # --- durable-rules ruleset -----------------------------------------------------------------------
@@ -216,7 +251,7 @@ class _Translator:
     def term(self, node: expr.Node, kind: str) -> str:
         key = kind + ":" + expr.to_text(node)
         if key not in self.by_text:
-            t = Term(f"_t{len(self.by_text)}", node, kind)
+            t = Term(f"_t{len(self.by_text)}", node, kind, expr.compile_fn(node))
             self.by_text[key] = t
             self.program.terms.append(t)
         return self.by_text[key].name
@@ -351,7 +386,7 @@ def fact(
         else:
             out[n] = v
     for t in program.terms:
-        value = expr.evaluate(t.node, env)
+        value = t.fn(env)
         if t.kind == "bool":
             out[t.name] = 1 if value else 0
         else:

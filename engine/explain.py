@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, ROUND_UP, Decimal
 
 from engine import decision, expr, indicators
-from engine.compiler import CompiledBenefit, Program
+from engine.compiler import CompiledBenefit, Program, scalar
 from engine.rulefile import Level, Rulebook
 
 ROUNDING = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN, "up": ROUND_UP, "down": ROUND_DOWN}
@@ -49,12 +49,12 @@ def outcome_python(
     """Evaluate one benefit condition by condition."""
     if cb.version is None:
         return Outcome("not_in_force", None, ())
-    triggers = tuple(k for k, (_, node) in enumerate(cb.triggers) if expr.evaluate(node, env))
+    triggers = tuple(k for k, fn in enumerate(cb.trigger_fns) if fn(env))
     if missing(cb, values):
         return Outcome("insufficient_data", None, triggers)
-    if all(expr.evaluate(c, env) for c in cb.conditions):
+    if all(fn(env) for fn in cb.cond_fns):
         for k, case in enumerate(cb.cases):
-            if case.when is None or expr.evaluate(case.when, env):
+            if case.when_fn is None or case.when_fn(env):
                 return Outcome("eligible", k, triggers)
     return Outcome("not_eligible", None, triggers)
 
@@ -85,12 +85,6 @@ def outcomes_from_fired(
     return out
 
 
-def _scalar(v: expr.Value | indicators.IndicatorValue) -> decision.Scalar:
-    if isinstance(v, Decimal):
-        return int(v) if v == v.to_integral_value() else float(v)
-    return v
-
-
 def _render(node: expr.Node, env: dict[str, expr.Value], params: Mapping[str, tuple[expr.Value, object]]) -> str:
     def lit(name: expr.Name) -> expr.Node | None:
         if name.name in params:
@@ -104,7 +98,9 @@ def _render(node: expr.Node, env: dict[str, expr.Value], params: Mapping[str, tu
 
 def amount_of(program: Program, cb: CompiledBenefit, case: int, env: dict[str, expr.Value]) -> Decimal:
     """The exact amount of a benefit's amount band for a family."""
-    value = expr.evaluate(cb.cases[case].formula, env)
+    fn = cb.cases[case].formula_fn
+    assert fn is not None
+    value = fn(env)
     assert isinstance(value, Decimal)
     return max(value, Decimal(0))
 
@@ -132,16 +128,16 @@ def decide(
     conditions: list[decision.Condition] = []
     failed: list[str] = []
     if cb.version is not None:
-        for src, folded in zip(cb.version.conditions, cb.conditions, strict=True):
-            holds = bool(expr.evaluate(folded, env))
+        for src, fn, names in zip(cb.version.conditions, cb.cond_fns, cb.shown, strict=True):
+            holds = bool(fn(env))
             shown: dict[str, decision.Scalar] = {}
-            for n in sorted(expr.names(src.node)):
+            for n in names:
                 if n in values:
-                    shown[n] = _scalar(values[n])
+                    shown[n] = values[n]
                 elif n in cb.lets:
-                    shown[n] = _scalar(expr.evaluate(cb.lets[n], env))
-                elif n in program.params:
-                    shown[n] = _scalar(program.params[n][0])
+                    shown[n] = scalar(cb.let_fns[n](env))
+                elif n in cb.param_view:
+                    shown[n] = cb.param_view[n]
             conditions.append(decision.Condition(rule=src.text, holds=holds, values=shown))
             if not holds:
                 failed.append(src.text)
@@ -152,8 +148,8 @@ def decide(
     explanation = decision.Explanation(
         summary=_summary(cb, outcome.status, rounded, failed, miss, program),
         conditions=conditions,
-        parameters={k: _scalar(v) for k, (v, _) in cb.params_used.items()},
-        parameter_dates={k: d.isoformat() for k, (_, d) in cb.params_used.items()},
+        parameters=cb.param_view,
+        parameter_dates=cb.param_dates,
         amount_case=case_id,
         formula=formula,
         formula_with_values=formula_values,
@@ -163,10 +159,10 @@ def decide(
         benefit=b.id,
         name=b.name,
         eligible=outcome.status == "eligible",
-        status=outcome.status,  # type: ignore[arg-type]
+        status=outcome.status,
         amount_kzt=rounded if outcome.status == "eligible" else 0,
         amount_exact_kzt=str(exact.quantize(Decimal("0.01"))) if outcome.status == "eligible" else "0.00",
-        period=b.period,  # type: ignore[arg-type]
+        period=b.period,
         requires_human_review=bool(reasons),
         review_reasons=sorted(set(reasons)),
         legal_basis=b.legal_basis,
@@ -219,8 +215,8 @@ def wellbeing(program: Program, env: dict[str, expr.Value], book_model: Rulebook
     model = book_model.wellbeing
     deps: list[decision.Deprivation] = []
     score = Decimal(0)
-    for rule, node in program.wellbeing:
-        deprived = bool(expr.evaluate(node, env))
+    for (rule, _), fn in zip(program.wellbeing, program.wellbeing_fns, strict=True):
+        deprived = bool(fn(env))
         if deprived:
             score += rule.weight
         deps.append(

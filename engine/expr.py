@@ -526,3 +526,51 @@ def _fmt_num(d: Decimal) -> str:
     if d == d.to_integral_value():
         return str(int(d))
     return format(d.normalize(), "f")
+
+
+# --- compilation to Python functions --------------------------------------------------------------
+
+Compiled = Callable[[Mapping[str, Value]], Value]
+_PY_CMP = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "==": "==", "!=": "!="}
+
+
+def _div(a: Decimal, b: Decimal) -> Decimal:
+    return a / b if b != 0 else Decimal(0)
+
+
+def compile_fn(node: Node) -> Compiled:
+    """A Python function equal to `evaluate(node, env)`, generated once and reused per family.
+
+    Tree-walking `evaluate` costs a call per node; evaluations run for every family on every
+    benefit, so each expression is turned into one Python lambda (the fastest evaluator measured
+    here). A property test keeps the two equal.
+    """
+    consts: list[Value] = []
+    source = _py(node, consts)
+    namespace: dict[str, object] = {"_c": consts, "_div": _div, "_round": tenge, "_min": min, "_max": max, "_abs": abs}
+    fn: Compiled = eval(f"lambda env: {source}", namespace)  # noqa: S307 - source built from a whitelisted AST
+    return fn
+
+
+def _py(node: Node, consts: list[Value]) -> str:  # noqa: C901 - one branch per node kind
+    if isinstance(node, Num | Str | Bool):
+        consts.append(node.value)
+        return f"_c[{len(consts) - 1}]"
+    if isinstance(node, Name):
+        return f"env[{node.name!r}]"
+    if isinstance(node, Unary):
+        inner = _py(node.operand, consts)
+        return f"(not {inner})" if node.op == "not" else f"(-{inner})"
+    if isinstance(node, Bin):
+        left, right = _py(node.left, consts), _py(node.right, consts)
+        return f"_div({left}, {right})" if node.op == "/" else f"({left} {node.op} {right})"
+    if isinstance(node, Cmp):
+        return f"({_py(node.left, consts)} {_PY_CMP[node.op]} {_py(node.right, consts)})"
+    if isinstance(node, BoolOp):
+        return "bool(" + f" {node.op} ".join(_py(i, consts) for i in node.items) + ")"
+    if isinstance(node, Call):
+        args = ", ".join(_py(a, consts) for a in node.args)
+        return f"_{node.func}({args})"
+    if isinstance(node, IfExp):
+        return f"({_py(node.then, consts)} if {_py(node.cond, consts)} else {_py(node.other, consts)})"
+    raise AssertionError(node)

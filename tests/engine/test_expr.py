@@ -59,3 +59,47 @@ def test_if_expressions_choose_a_branch():
     node = expr.parse("0.7 if months < 12 else 1.0")
     assert expr.evaluate(node, {"months": Decimal(6)}) == Decimal("0.7")
     assert expr.evaluate(node, {"months": Decimal(60)}) == Decimal("1.0")
+
+
+def _exprs():
+    from hypothesis import strategies as st
+
+    names = st.sampled_from(["a", "b", "c"])
+    nums = st.decimals(min_value=-1000, max_value=1000, places=2, allow_nan=False, allow_infinity=False)
+    leaf = st.one_of(nums.map(lambda d: str(d)), names)
+    arith = st.recursive(
+        leaf,
+        lambda inner: st.one_of(
+            st.tuples(inner, st.sampled_from(["+", "-", "*", "/"]), inner).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
+            st.tuples(st.sampled_from(["min", "max"]), inner, inner).map(lambda t: f"{t[0]}({t[1]}, {t[2]})"),
+            inner.map(lambda x: f"round({x})"),
+        ),
+        max_leaves=8,
+    )
+    cmp = st.tuples(arith, st.sampled_from(["<", "<=", ">", ">=", "==", "!="]), arith).map(" ".join)
+    return st.recursive(
+        cmp,
+        lambda inner: st.one_of(
+            st.tuples(inner, st.sampled_from(["and", "or"]), inner).map(lambda t: f"({t[0]} {t[1]} {t[2]})"),
+            inner.map(lambda x: f"not ({x})"),
+        ),
+        max_leaves=4,
+    )
+
+
+def test_compiled_functions_equal_the_tree_walking_evaluator():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    values = st.decimals(min_value=-(10**6), max_value=10**6, places=2, allow_nan=False, allow_infinity=False)
+
+    @settings(max_examples=300, deadline=None)
+    @given(_exprs(), values, values, values)
+    def check(text, a, b, c):
+        node = expr.parse(text)
+        env = {"a": a, "b": b, "c": c}
+        assert expr.compile_fn(node)(env) == expr.evaluate(node, env)
+        folded = expr.fold(node)
+        assert expr.evaluate(folded, env) == expr.evaluate(node, env)
+
+    check()

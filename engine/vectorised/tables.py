@@ -1,0 +1,227 @@
+"""The population as three tables, the shape `familycard synth` writes to Parquet.
+
+`families.parquet` (one row per family), `members.parquet` (one row per person, in the order of
+the snapshot's `members` list) and `deceased.parquet` (the civil registry's deaths). The columns
+are the contract snapshot flattened: a member's `disability` becomes `has_disability`,
+`disability_group` and `disability_since_childhood`; the family's loans become
+`non_mortgage_outstanding`. Names may be present and are never read.
+
+Member order matters (the carer is the first parent who qualifies), so every member row carries
+`pos`, its row number in the file, before any filtering or partitioning.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from engine import model
+
+RELATION = pl.Enum(list(model.RELATIONS))
+SEX = pl.Enum(["male", "female"])
+CITIZENSHIP = pl.Enum(list(model.CITIZENSHIPS))
+EMPLOYMENT = pl.Enum(list(model.EMPLOYMENTS))
+REGION = pl.Enum(list(model.REGIONS))
+
+FAMILY_SCHEMA: dict[str, Any] = {
+    "family_id": pl.String,
+    "region": pl.String,
+    "non_mortgage_outstanding": pl.Float64,
+    "median_income_kzt": pl.Float64,
+}
+MEMBER_SCHEMA: dict[str, Any] = {
+    "family_id": pl.String,
+    "iin": pl.String,
+    "relation": pl.String,
+    "birth_date": pl.Date,
+    "sex": pl.String,
+    "citizenship": pl.String,
+    "disability_group": pl.Int8,
+    "has_disability": pl.Boolean,
+    "disability_since_childhood": pl.Boolean,
+    "employment": pl.String,
+    "gfss_participant": pl.Boolean,
+    "monthly_income_kzt": pl.Float64,
+    "full_time_student": pl.Boolean,
+    "awards": pl.List(pl.String),
+    "avg_insured_income_12m_kzt": pl.Float64,
+    "avg_insured_income_24m_kzt": pl.Float64,
+    "insurance_record_months": pl.Int32,
+    "maternity_leave_days": pl.Int32,
+    "job_lost_on": pl.Date,
+}
+DECEASED_SCHEMA: dict[str, Any] = {
+    "family_id": pl.String,
+    "iin": pl.String,
+    "relation": pl.String,
+    "date_of_death": pl.Date,
+    "employment": pl.String,
+    "gfss_participant": pl.Boolean,
+    "received_benefit_or_pension": pl.Boolean,
+}
+FILES = {"families": "families.parquet", "members": "members.parquet", "deceased": "deceased.parquet"}
+_ENUMS = {"relation": RELATION, "sex": SEX, "citizenship": CITIZENSHIP, "employment": EMPLOYMENT}
+
+
+class PopulationError(ValueError):
+    """The population files are missing, malformed or inconsistent; the message names the field."""
+
+
+@dataclass
+class Tables:
+    """Families, members (with `pos`) and deceased, with enum-typed categorical columns."""
+
+    families: pl.DataFrame
+    members: pl.DataFrame
+    deceased: pl.DataFrame
+
+    @property
+    def n_families(self) -> int:
+        """Number of families."""
+        return self.families.height
+
+
+def partition_filter(index: int, count: int, column: str = "family_id") -> pl.Expr:
+    """Rows of partition `index` of `count`, by a hash of the family id (stable within a polars version)."""
+    return (pl.col(column).hash(seed=20260101) % count) == index
+
+
+def _typed(lf: pl.LazyFrame, schema: dict[str, Any], what: str) -> pl.LazyFrame:
+    names = lf.collect_schema().names()
+    missing = [c for c in schema if c not in names]
+    if missing:
+        raise PopulationError(f"{what}: missing column(s) {', '.join(missing)}")
+    exprs = []
+    for col, dtype in schema.items():
+        e = pl.col(col).cast(dtype, strict=True)
+        if col in _ENUMS:
+            e = e.cast(_ENUMS[col], strict=True)
+        if col == "region":
+            e = e.cast(REGION, strict=True)
+        exprs.append(e)
+    return lf.select(exprs)
+
+
+def _collect(lf: pl.LazyFrame, what: str) -> pl.DataFrame:
+    try:
+        return lf.collect()
+    except (pl.exceptions.InvalidOperationError, pl.exceptions.ComputeError,
+            pl.exceptions.SchemaError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise PopulationError(f"{what}: {first}") from None
+
+
+def prepare(families: pl.LazyFrame, members: pl.LazyFrame, deceased: pl.LazyFrame,
+            partition: tuple[int, int] | None = None) -> Tables:
+    """Type-check the three tables, number member rows (`pos`) and keep one hash partition."""
+    members = members.with_row_index("pos")
+    fam = _typed(families, FAMILY_SCHEMA, "families")
+    mem = _typed(members, {"pos": pl.UInt32, **MEMBER_SCHEMA}, "members")
+    dec = _typed(deceased, DECEASED_SCHEMA, "deceased")
+    if partition is not None and partition[1] > 1:
+        flt = partition_filter(*partition)
+        fam, mem, dec = fam.filter(flt), mem.filter(flt), dec.filter(flt)
+    return Tables(_collect(fam, "families"), _collect(mem, "members"), _collect(dec, "deceased"))
+
+
+def read_parquet(directory: str | Path, partition: tuple[int, int] | None = None) -> Tables:
+    """Read a population directory (families/members/deceased Parquet), optionally one partition."""
+    root = Path(directory)
+    frames: dict[str, pl.LazyFrame] = {}
+    for key, name in FILES.items():
+        path = root / name
+        if not path.exists():
+            if key == "deceased":
+                frames[key] = pl.LazyFrame(schema=DECEASED_SCHEMA)
+                continue
+            raise PopulationError(f"{path}: not found (expected the Parquet output of `familycard synth`)")
+        frames[key] = pl.scan_parquet(path)
+    return prepare(frames["families"], frames["members"], frames["deceased"], partition)
+
+
+def write_parquet(tables: Tables, directory: str | Path) -> None:
+    """Write the tables as a population directory (string columns, no `pos`)."""
+    root = Path(directory)
+    root.mkdir(parents=True, exist_ok=True)
+    strings = {c: pl.col(c).cast(pl.String) for c in ("region", *_ENUMS)}
+    tables.families.with_columns(**{k: v for k, v in strings.items() if k in tables.families.columns}).write_parquet(
+        root / FILES["families"])
+    tables.members.drop("pos", strict=False).with_columns(
+        **{k: v for k, v in strings.items() if k in tables.members.columns}).write_parquet(root / FILES["members"])
+    tables.deceased.with_columns(**{k: v for k, v in strings.items() if k in tables.deceased.columns}).write_parquet(
+        root / FILES["deceased"])
+
+
+def from_snapshots(families: Iterable[model.Family]) -> Tables:
+    """The tables for validated snapshots (members in snapshot order)."""
+    fam_rows: list[dict[str, Any]] = []
+    mem_rows: list[dict[str, Any]] = []
+    dec_rows: list[dict[str, Any]] = []
+    for f in families:
+        fam_rows.append({"family_id": f.family_id, "region": f.region,
+                         "non_mortgage_outstanding": f.loans.non_mortgage_outstanding,
+                         "median_income_kzt": f.median_income_kzt})
+        for m in f.members:
+            d = m.disability
+            mem_rows.append({
+                "family_id": f.family_id, "iin": m.iin, "relation": m.relation, "birth_date": m.birth_date,
+                "sex": m.sex, "citizenship": m.citizenship,
+                "disability_group": d.group if d is not None else None,
+                "has_disability": d is not None, "disability_since_childhood": bool(d and d.since_childhood),
+                "employment": m.employment, "gfss_participant": m.gfss_participant,
+                "monthly_income_kzt": m.monthly_income_kzt, "full_time_student": m.full_time_student,
+                "awards": list(m.awards), "avg_insured_income_12m_kzt": m.avg_insured_income_12m_kzt,
+                "avg_insured_income_24m_kzt": m.avg_insured_income_24m_kzt,
+                "insurance_record_months": m.insurance_record_months,
+                "maternity_leave_days": m.maternity_leave_days, "job_lost_on": m.job_lost_on,
+            })
+        for x in f.deceased:
+            dec_rows.append({"family_id": f.family_id, "iin": x.iin, "relation": x.relation,
+                             "date_of_death": x.date_of_death, "employment": x.employment,
+                             "gfss_participant": x.gfss_participant,
+                             "received_benefit_or_pension": x.received_benefit_or_pension})
+    return prepare(pl.LazyFrame(fam_rows, schema=FAMILY_SCHEMA), pl.LazyFrame(mem_rows, schema=MEMBER_SCHEMA),
+                   pl.LazyFrame(dec_rows, schema=DECEASED_SCHEMA))
+
+
+def _iso(v: dt.date | None) -> str | None:
+    return v.isoformat() if v is not None else None
+
+
+def to_snapshots(tables: Tables) -> Iterator[dict[str, Any]]:
+    """Contract snapshots (dicts) for every family, members in `pos` order."""
+    members: dict[str, list[dict[str, Any]]] = {}
+    for r in tables.members.sort("pos").iter_rows(named=True):
+        m: dict[str, Any] = {
+            "iin": r["iin"], "relation": r["relation"], "birth_date": _iso(r["birth_date"]), "sex": r["sex"],
+            "citizenship": r["citizenship"],
+            "disability": ({"group": r["disability_group"], "since_childhood": bool(r["disability_since_childhood"])}
+                           if r["has_disability"] else None),
+            "employment": r["employment"], "gfss_participant": bool(r["gfss_participant"]),
+            "monthly_income_kzt": r["monthly_income_kzt"], "full_time_student": bool(r["full_time_student"]),
+            "awards": list(r["awards"] or []),
+        }
+        for opt in ("avg_insured_income_12m_kzt", "avg_insured_income_24m_kzt", "insurance_record_months",
+                    "maternity_leave_days"):
+            if r[opt] is not None:
+                m[opt] = r[opt]
+        if r["job_lost_on"] is not None:
+            m["job_lost_on"] = _iso(r["job_lost_on"])
+        members.setdefault(r["family_id"], []).append(m)
+    deceased: dict[str, list[dict[str, Any]]] = {}
+    for r in tables.deceased.iter_rows(named=True):
+        deceased.setdefault(r["family_id"], []).append({
+            "iin": r["iin"], "relation": r["relation"], "date_of_death": _iso(r["date_of_death"]),
+            "employment": r["employment"], "gfss_participant": bool(r["gfss_participant"]),
+            "received_benefit_or_pension": bool(r["received_benefit_or_pension"]),
+        })
+    for r in tables.families.iter_rows(named=True):
+        fid = r["family_id"]
+        yield {"family_id": fid, "region": r["region"], "members": members.get(fid, []),
+               "loans": {"non_mortgage_outstanding": r["non_mortgage_outstanding"] or 0.0},
+               "median_income_kzt": r["median_income_kzt"], "deceased": deceased.get(fid, [])}
