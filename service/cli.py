@@ -77,7 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rate", type=float, default=0.0, help="events per second (0: as fast as possible)")
     p.add_argument("--duration", type=float, default=0.0, help="seconds to run at --rate (0: until --events)")
     p.add_argument("--ledger", default="var/bus-ledger.jsonl")
-    p.add_argument("--verify", action="store_true", help="check through the API that every acked event took effect once")
+    p.add_argument(
+        "--verify", action="store_true", help="check through the API that every acked event took effect once"
+    )
     p.set_defaults(func=_lazy("synthetic.bus:bus_command"))
 
     pop = sub.add_parser("population", help="population-scale evaluation").add_subparsers(
