@@ -32,7 +32,7 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 
 bench: $(STAMP)
-	$(PY) -m loadtests.bench_engine
+	$(PY) -m engine.bench
 
 loadtest: $(STAMP)
 	$(PY) -m loadtests.run_locust

@@ -52,3 +52,10 @@ def test_rules_test_fails_and_names_the_case_when_an_expectation_is_wrong(tmp_pa
         "rules/tests/large_family.yaml:3: 'CV-01 five children, 2026': large_family_allowance.amount_kzt "
         "expected 86672, got 86673" in out
     )
+
+
+def test_the_readme_example_snapshot_evaluates(capsys):
+    example = Path(__file__).resolve().parents[2] / "examples" / "large_family.json"
+    assert cli.main(["evaluate", str(example), "--as-of", "2026-03-01"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert {d["benefit"]: d["amount_kzt"] for d in out["decisions"]}["large_family_allowance"] == 86673
