@@ -57,7 +57,7 @@ class CompiledBenefit:
     # Precomputed for explanations, which run on every decision: the names each condition shows,
     # and the parameters with the dates they took effect.
     shown: list[tuple[str, ...]] = field(default_factory=list)
-    param_view: dict[str, int | float | str | bool] = field(default_factory=dict)
+    param_view: dict[str, int | float | str | bool | None] = field(default_factory=dict)
     param_dates: dict[str, str] = field(default_factory=dict)
     cond_fns: list[expr.Compiled] = field(default_factory=list)
     trigger_fns: list[expr.Compiled] = field(default_factory=list)

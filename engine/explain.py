@@ -31,7 +31,7 @@ PERIOD_WORDS = {
 class Outcome:
     """What an evaluator decided on one benefit: status, amount band and review triggers."""
 
-    status: str
+    status: decision.Status
     case: int | None
     triggers: tuple[int, ...]
 

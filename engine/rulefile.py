@@ -17,10 +17,10 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from engine import expr, indicators, parameters, yamlpos
-from engine.decision import Texts
+from engine.decision import Period, Texts
 from engine.errors import RuleError
 
 BENEFIT_KEYS = {"id", "name", "legal_basis", "period", "proactive", "sex_basis", "description", "versions", "note"}
@@ -86,7 +86,7 @@ class Benefit:
     id: str
     name: Texts
     legal_basis: str
-    period: str
+    period: Period
     proactive: bool
     sex_basis: str | None
     versions: list[Version]
@@ -289,7 +289,7 @@ def _load_benefit(ctx: _Ctx, doc: yamlpos.Located) -> Benefit | None:
         str(bid),
         name,
         str(data.get("legal_basis", "")),
-        str(period),
+        cast(Period, period),
         bool(data.get("proactive", True)),
         str(sex_basis) if sex_basis else None,
         sorted(versions, key=lambda v: v.start),

@@ -1,0 +1,101 @@
+"""The FastAPI application: `create_app(settings)` wires settings, storage, rules, tokens and routes.
+
+Everything is built in the lifespan, on the event-loop thread that will serve the requests: the
+database is migrated to the current schema (a fresh one by the same Alembic path as an upgrade),
+the tokens file is read, and the rule engine is loaded there because durable-rules may only be
+called from the thread that created it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from service import auth, errors, events, metrics, middleware
+from service.clock import Clock, utc_now
+from service.context import AppContext
+from service.routes import audit as audit_routes
+from service.routes import eligibility, families, health, reviews, rules
+from service.routes import events as event_routes
+from service.ruleset import Rules, RulesEngine, load_engine
+from service.settings import Settings
+from service.store import db, migrate, uow
+from service.store import reviews as review_store
+
+log = logging.getLogger("familycard.app")
+
+EngineFactory = Callable[[Settings], RulesEngine]
+
+
+def _default_engine(settings: Settings) -> RulesEngine:
+    return load_engine(settings.rules_dir)
+
+
+def create_app(
+    settings: Settings | None = None, *, engine_factory: EngineFactory | None = None, clock: Clock | None = None
+) -> FastAPI:
+    """The API application; nothing is opened until it starts."""
+    settings = settings or Settings()
+    make_engine = engine_factory or _default_engine
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        database = db.create_engine(settings.database_url)
+        migrate.upgrade(database)
+        tokens = auth.load(settings.tokens_file)
+        if not len(tokens):
+            log.warning("no tokens configured (FAMILYCARD_TOKENS_FILE): every protected endpoint answers 401")
+        engine = make_engine(settings)
+        measures = metrics.Metrics()
+
+        def pending() -> int:
+            with uow.UnitOfWork(database, write=False) as work:
+                return review_store.count_pending(work.conn)
+
+        measures.watch_queue(pending)
+        app.state.ctx = AppContext(settings=settings, db=database, rules=Rules(engine, settings.rules_dir),
+                                   tokens=tokens, metrics=measures, clock=clock or utc_now)
+        log.info("familycard started", extra={"ruleset_version": engine.version, "database": database.dialect.name})
+        try:
+            yield
+        finally:
+            database.dispose()
+
+    app = FastAPI(
+        title="familycard",
+        version="0.1.0",
+        summary="Proactive benefits for families: eligibility, offers, consent and human review",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    for module in (event_routes, eligibility, families, reviews, rules, audit_routes, health):
+        app.include_router(module.router)
+    if settings.bench_echo:
+        app.include_router(health.echo_router)
+    app.add_middleware(middleware.BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(middleware.Observe, state=app.state)
+    app.openapi = _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    """The generated schema plus the bus-event body (`BusEvent`, one schema per event type)."""
+
+    def build() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes)
+        event_schema = events.openapi_schema()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for name, definition in event_schema.pop("$defs", {}).items():
+            components.setdefault(name, definition)
+        components["BusEvent"] = event_schema
+        app.openapi_schema = schema
+        return schema
+
+    return build

@@ -1,0 +1,143 @@
+"""The append-only audit log: every decision, offer, consent, review resolution, rule reload and
+rejected event, each entry chained to the one before by SHA-256.
+
+An entry's hash covers its own fields and the previous entry's hash, over canonical JSON (sorted
+keys, no spaces, UTF-8), so editing, deleting or reordering any row breaks the chain from that row
+on, and `verify` names the first broken link. This module can append and verify; it has nothing
+that updates or deletes an entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from service.store import tables
+
+GENESIS = "0" * 64
+HEAD_ID = 1
+
+
+def canonical(value: Any) -> str:
+    """The one JSON text of a value that the hash is computed over."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def entry_hash(
+    *, seq: int, at: str, kind: str, actor: str, family_id: str | None, subject: str | None,
+    data: str, prev_hash: str,
+) -> str:
+    """SHA-256 of the entry's fields and the previous hash."""
+    body = canonical(
+        {
+            "seq": seq, "at": at, "kind": kind, "actor": actor, "family_id": family_id,
+            "subject": subject, "data": data, "prev_hash": prev_hash,
+        }
+    )
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def append(
+    conn: sa.Connection, *, kind: str, actor: str, at: str, data: Mapping[str, Any],
+    family_id: str | None = None, subject: str | None = None,
+) -> int:
+    """Add one entry at the end of the chain (inside the caller's transaction); its number."""
+    head = conn.execute(
+        sa.select(tables.audit_head.c.seq, tables.audit_head.c.hash)
+        .where(tables.audit_head.c.id == HEAD_ID)
+        .with_for_update()
+    ).first()
+    seq, prev = (head.seq + 1, head.hash) if head else (1, GENESIS)
+    text = canonical(dict(data))
+    digest = entry_hash(
+        seq=seq, at=at, kind=kind, actor=actor, family_id=family_id, subject=subject, data=text,
+        prev_hash=prev,
+    )
+    conn.execute(
+        tables.audit_log.insert().values(
+            seq=seq, at=at, kind=kind, actor=actor, family_id=family_id, subject=subject, data=text,
+            prev_hash=prev, hash=digest,
+        )
+    )
+    if head:
+        conn.execute(
+            tables.audit_head.update().where(tables.audit_head.c.id == HEAD_ID).values(seq=seq, hash=digest)
+        )
+    else:
+        conn.execute(tables.audit_head.insert().values(id=HEAD_ID, seq=seq, hash=digest))
+    return seq
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The result of walking the chain: how many entries held, and the first broken link if any."""
+
+    ok: bool
+    checked: int
+    broken_seq: int | None = None
+    problem: str | None = None
+
+
+def verify(conn: sa.Connection, *, batch: int = 1000) -> Verification:
+    """Recompute every link from the first entry; stop at the first one that does not hold."""
+    expected_seq, prev = 1, GENESIS
+    checked = 0
+    for row in _rows(conn, batch=batch):
+        if row.seq != expected_seq:
+            return Verification(False, checked, expected_seq, f"entry {expected_seq} is missing")
+        if row.prev_hash != prev:
+            return Verification(False, checked, row.seq, "prev_hash does not match the previous entry")
+        digest = entry_hash(
+            seq=row.seq, at=row.at, kind=row.kind, actor=row.actor, family_id=row.family_id,
+            subject=row.subject, data=row.data, prev_hash=row.prev_hash,
+        )
+        if digest != row.hash:
+            return Verification(False, checked, row.seq, "hash does not match the entry's content")
+        prev, expected_seq, checked = row.hash, expected_seq + 1, checked + 1
+    head = conn.execute(
+        sa.select(tables.audit_head.c.seq, tables.audit_head.c.hash).where(tables.audit_head.c.id == HEAD_ID)
+    ).first()
+    if head is None and checked:
+        return Verification(False, checked, checked, "the chain head record is missing")
+    if head is not None and head.seq > checked:
+        return Verification(False, checked, checked + 1, f"entries {checked + 1}..{head.seq} were removed")
+    if head is not None and (head.seq < checked or head.hash != prev):
+        return Verification(False, checked, head.seq + 1, "entries after the chain head were added or altered")
+    return Verification(True, checked)
+
+
+def _rows(conn: sa.Connection, *, batch: int) -> Iterator[sa.Row[Any]]:
+    """The entries in chain order, fetched in pages by sequence number."""
+    after = 0
+    t = tables.audit_log
+    while True:
+        rows = conn.execute(sa.select(t).where(t.c.seq > after).order_by(t.c.seq).limit(batch)).all()
+        if not rows:
+            return
+        yield from rows
+        after = rows[-1].seq
+
+
+def entries(
+    conn: sa.Connection, *, after: int = 0, limit: int = 100, family_id: str | None = None,
+    kind: str | None = None,
+) -> list[dict[str, Any]]:
+    """A page of entries as stored, for the auditor's endpoint."""
+    t = tables.audit_log
+    query = sa.select(t).where(t.c.seq > after).order_by(t.c.seq).limit(limit)
+    if family_id is not None:
+        query = query.where(t.c.family_id == family_id)
+    if kind is not None:
+        query = query.where(t.c.kind == kind)
+    return [
+        {
+            "seq": r.seq, "at": r.at, "kind": r.kind, "actor": r.actor, "family_id": r.family_id,
+            "subject": r.subject, "data": json.loads(r.data), "prev_hash": r.prev_hash, "hash": r.hash,
+        }
+        for r in conn.execute(query)
+    ]

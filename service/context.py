@@ -1,0 +1,24 @@
+"""What every request handler of one application shares: settings, database, rules, tokens, clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from service import auth, metrics
+from service.clock import Clock, utc_now
+from service.ruleset import Rules
+from service.settings import Settings
+
+
+@dataclass
+class AppContext:
+    """Built once at start-up and kept on `app.state.ctx`."""
+
+    settings: Settings
+    db: sa.Engine
+    rules: Rules
+    tokens: auth.TokenStore
+    metrics: metrics.Metrics
+    clock: Clock = field(default=utc_now)

@@ -1,0 +1,74 @@
+"""The dependencies routes declare: the application context, a read connection, a caller with a role.
+
+`Caller` checks the bearer token against the tokens file and the route's roles: no or unknown
+token → 401, a known token of the wrong role → 403. The token itself is never logged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from service.auth import Caller
+from service.context import AppContext
+from service.errors import ServiceError
+from service.store import uow
+
+_bearer = HTTPBearer(auto_error=False, description="A token from FAMILYCARD_TOKENS_FILE")
+
+
+def get_ctx(request: Request) -> AppContext:
+    """The application context built at start-up."""
+    ctx: AppContext = request.app.state.ctx
+    return ctx
+
+
+Ctx = Annotated[AppContext, Depends(get_ctx)]
+
+
+async def read_db(ctx: Ctx) -> AsyncIterator[sa.Connection]:
+    """A connection in a read transaction (WAL readers never wait for the writer)."""
+    with uow.UnitOfWork(ctx.db, write=False) as work:
+        yield work.conn
+
+
+Db = Annotated[sa.Connection, Depends(read_db)]
+
+
+def require(*roles: str) -> Callable[..., Coroutine[Any, Any, Caller]]:
+    """A dependency admitting callers whose token has one of `roles`."""
+
+    async def caller(
+        ctx: Ctx, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    ) -> Caller:
+        if credentials is None or not credentials.credentials:
+            raise _unauthorized("missing bearer token (Authorization: Bearer <token>)")
+        found = ctx.tokens.authenticate(credentials.credentials)
+        if found is None:
+            raise _unauthorized("unknown or revoked token")
+        if found.role not in roles:
+            raise ServiceError(403, ["header", "Authorization"],
+                               f"role '{found.role}' may not do this; it needs one of: {', '.join(roles)}",
+                               "forbidden")
+        return found
+
+    return caller
+
+
+def _unauthorized(msg: str) -> ServiceError:
+    error = ServiceError(401, ["header", "Authorization"], msg, "unauthorized")
+    error.headers = {"WWW-Authenticate": "Bearer"}
+    return error
+
+
+Bus = Annotated[Caller, Depends(require("bus"))]
+Reviewer = Annotated[Caller, Depends(require("reviewer"))]
+Analyst = Annotated[Caller, Depends(require("analyst"))]
+Auditor = Annotated[Caller, Depends(require("auditor"))]
+BusOrAnalyst = Annotated[Caller, Depends(require("bus", "analyst"))]
+BusOrAuditor = Annotated[Caller, Depends(require("bus", "auditor"))]
+CaseReader = Annotated[Caller, Depends(require("reviewer", "auditor"))]

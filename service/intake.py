@@ -1,0 +1,498 @@
+"""The bus intake: one event in, all its effects committed in one transaction, or none.
+
+The proactive loop. `family.registered` creates the family's record; every later registry event
+updates it (fact by fact, see `service.record`), recomputes the indicators, re-evaluates every
+benefit and compares each decision with what the family holds:
+
+- newly eligible → an offer and its SMS in the outbox (or a review first, if the rules flag it);
+- more for the family (a higher amount) → applied at once;
+- adverse (reduction, termination, withdrawing an open offer) → no change; a review opens;
+- one-time payments and notices → offered when *this event* raised them (a birth, a death), i.e.
+  the decision on the new record beats the decision on the old record as of the same date.
+
+Exactly once over an at-least-once bus: the `events` table's primary key is the event id, written
+in the same transaction as the effects, under the single writer lock, so a redelivery (even a
+concurrent one) answers `duplicate` and changes nothing. An event that cannot be applied is
+answered 4xx naming the problem and kept, with its raw body and reason, in `dead_letters`; a
+rejected event holds no idempotency key, so a corrected redelivery can still be applied.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import BaseModel, ValidationError
+
+from engine import indicators, model
+from engine.decision import Decision, EligibilityResponse
+from engine.errors import EvaluationError
+from engine.review_policy import Change, Current, classify
+from service import audit, clock, events, holdings, offers, record, reviews
+from service.context import AppContext
+from service.errors import clean, item
+from service.store import decisions, entitlements, families, uow
+from service.store import events as event_store
+from service.store import offers as offer_store
+from service.store import reviews as review_store
+
+log = logging.getLogger("familycard.intake")
+
+ONGOING = frozenset({"monthly", "quarterly"})
+REVIEW_KINDS = {Change.REDUCTION: "reduction", Change.TERMINATION: "termination"}
+
+
+class Refused(Exception):
+    """An event that cannot be applied: the status code and the errors naming what is wrong."""
+
+    def __init__(self, status_code: int, detail: list[dict[str, Any]]) -> None:
+        super().__init__(detail[0]["msg"] if detail else "refused")
+        self.status_code = status_code
+        self.detail = detail
+
+
+def _refuse(status_code: int, loc: list[str | int], msg: str, kind: str) -> Refused:
+    return Refused(status_code, [item(loc, msg, kind)])
+
+
+@dataclass
+class Effects:
+    """What an event changed, as its answer lists it."""
+
+    offers_created: list[dict[str, Any]] = field(default_factory=list)
+    entitlements_changed: list[dict[str, Any]] = field(default_factory=list)
+    reviews_opened: list[dict[str, Any]] = field(default_factory=list)
+    reviews_superseded: list[dict[str, Any]] = field(default_factory=list)
+    offers_closed: list[dict[str, Any]] = field(default_factory=list)
+    notices_sent: list[dict[str, Any]] = field(default_factory=list)
+    not_offered: list[dict[str, Any]] = field(default_factory=list)
+    decisions_recorded: list[dict[str, Any]] = field(default_factory=list)
+    consent: dict[str, Any] | None = None
+
+
+def fingerprint(d: Decision) -> str:
+    """What makes two decisions on one benefit the same for the family (not the explanation text)."""
+    key = {
+        "eligible": d.eligible, "status": d.status, "amount_kzt": d.amount_kzt, "period": d.period,
+        "case": d.explanation.amount_case, "review": d.requires_human_review,
+        "reasons": sorted(d.review_reasons),
+    }
+    return hashlib.sha256(audit.canonical(key).encode()).hexdigest()[:32]
+
+
+# --- parsing -------------------------------------------------------------------------------------
+
+def parse(raw: bytes) -> tuple[events.Envelope, BaseModel]:
+    """The envelope and its typed payload, or `Refused` with every error and its field path."""
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise _refuse(422, ["body"], f"the body is not valid JSON ({exc})", "json_invalid") from exc
+    if not isinstance(data, dict):
+        raise _refuse(422, ["body"], "an event must be a JSON object", "model_attributes_type")
+    try:
+        envelope = events.Envelope.model_validate(data)
+    except ValidationError as exc:
+        raise Refused(422, [{**e, "loc": ["body", *e["loc"]]} for e in clean(exc.errors())]) from exc
+    payload_model = events.PAYLOADS.get(envelope.type)
+    if payload_model is None:
+        raise _refuse(422, ["body", "type"],
+                      f"unknown event type '{envelope.type}'; expected one of: {', '.join(events.EVENT_TYPES)}",
+                      "unknown_event_type")
+    try:
+        payload = payload_model.model_validate(envelope.payload)
+    except ValidationError as exc:
+        raise Refused(422, [{**e, "loc": ["body", "payload", *e["loc"]]} for e in clean(exc.errors())]) from exc
+    return envelope, payload
+
+
+def _guess(raw: bytes) -> tuple[str | None, str | None]:
+    """The event id and type of a message that failed validation, when it has usable ones."""
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None, None
+    if not isinstance(data, dict):
+        return None, None
+    event_id, kind = data.get("event_id"), data.get("type")
+    return (
+        event_id if isinstance(event_id, str) and 0 < len(event_id) <= 128 else None,
+        kind if isinstance(kind, str) and len(kind) <= 40 else None,
+    )
+
+
+# --- the use case --------------------------------------------------------------------------------
+
+def receive(ctx: AppContext, *, raw: bytes, actor: str) -> tuple[int, dict[str, Any]]:
+    """Apply one bus message; (HTTP status, answer)."""
+    started = time.perf_counter()
+    try:
+        envelope, payload = parse(raw)
+    except Refused as refused:
+        event_id, kind = _guess(raw)
+        return _dead_letter(ctx, raw=raw, event_id=event_id, kind=kind, refused=refused, actor=actor)
+    try:
+        answer = _apply(ctx, envelope=envelope, payload=payload)
+    except Refused as refused:
+        return _dead_letter(ctx, raw=raw, event_id=envelope.event_id, kind=envelope.type, refused=refused,
+                            actor=actor)
+    except sa.exc.IntegrityError:
+        # A concurrent delivery of the same event committed first: ours rolled back entirely.
+        with uow.UnitOfWork(ctx.db, write=False) as work:
+            seen = event_store.get(work.conn, event_id=envelope.event_id)
+        if seen is None:
+            raise
+        answer = _duplicate(seen)
+    ctx.metrics.events.labels(envelope.type, answer["status"]).inc()
+    ctx.metrics.event_apply.labels(envelope.type).observe(time.perf_counter() - started)
+    return 200, answer
+
+
+def _duplicate(seen: dict[str, Any]) -> dict[str, Any]:
+    return {**seen["effects"], "status": "duplicate", "first_received_at": seen["received_at"]}
+
+
+def _apply(ctx: AppContext, *, envelope: events.Envelope, payload: BaseModel) -> dict[str, Any]:
+    with uow.UnitOfWork(ctx.db, write=True) as work:
+        conn = work.conn
+        seen = event_store.get(conn, event_id=envelope.event_id)
+        if seen is not None:
+            return _duplicate(seen)
+        ctx.rules.sync(conn)
+        now = ctx.clock()
+        effects = Effects()
+        for offer_id in offers.sweep(conn, now=now):
+            effects.offers_closed.append({"offer_id": offer_id, "status": "expired"})
+        answer: dict[str, Any] = {"event_id": envelope.event_id, "status": "applied", "type": envelope.type}
+        if isinstance(payload, events.ConsentReceived):
+            family_id = _consent(conn, envelope=envelope, payload=payload, now=now, effects=effects)
+            answer.update(family_id=family_id, late=False, superseded_facts=[])
+        else:
+            answer.update(_family_event(ctx, conn, envelope=envelope, payload=payload, now=now, effects=effects))
+        answer["effects"] = {k: v for k, v in asdict(effects).items() if k != "consent"}
+        if effects.consent is not None:
+            answer["effects"]["consent"] = effects.consent
+        event_store.add(
+            conn,
+            event={
+                "event_id": envelope.event_id, "type": envelope.type, "family_id": answer["family_id"],
+                "occurred_at": envelope.occurred_at.isoformat(), "received_at": clock.iso(now),
+                "source": envelope.source, "payload": payload.model_dump(mode="json"),
+                "late": bool(answer["late"]), "effects": answer,
+            },
+        )
+        work.commit()
+    _count(ctx, effects)
+    return answer
+
+
+def _count(ctx: AppContext, effects: Effects) -> None:
+    for d in effects.decisions_recorded:
+        ctx.metrics.decisions.labels(d["benefit"], d["change"]).inc()
+    for o in effects.offers_created:
+        ctx.metrics.offers.labels(o["benefit"], "open").inc()
+    for r in effects.reviews_opened:
+        ctx.metrics.reviews.labels(r["kind"], "pending").inc()
+    if effects.consent is not None:
+        ctx.metrics.offers.labels(effects.consent["benefit"], effects.consent["status"]).inc()
+
+
+def _consent(
+    conn: sa.Connection, *, envelope: events.Envelope, payload: events.ConsentReceived, now: dt.datetime,
+    effects: Effects,
+) -> str:
+    offer = offer_store.get(conn, offer_id=payload.offer_id)
+    if offer is None:
+        raise _refuse(422, ["body", "payload", "offer_id"], f"no offer {payload.offer_id}", "unknown_offer")
+    try:
+        effect = offers.answer(conn, offer=offer, accepted=payload.accepted, channel=payload.channel,
+                               event_id=envelope.event_id, answered_at=envelope.occurred_at, now=now)
+    except offers.AnswerError as exc:
+        raise _refuse(exc.status_code, ["body", "payload", "offer_id"], exc.message, exc.kind) from exc
+    effects.consent = effect
+    if "entitlement" in effect:
+        ent = effect["entitlement"]
+        effects.entitlements_changed.append(
+            {"benefit": offer["benefit"], "entitlement_id": ent["id"], "change": "grant", "from_kzt": 0,
+             "to_kzt": ent["amount_kzt"], "active_from": ent["active_from"], "status": ent["status"]})
+    return str(offer["family_id"])
+
+
+def _family_event(
+    ctx: AppContext, conn: sa.Connection, *, envelope: events.Envelope, payload: BaseModel, now: dt.datetime,
+    effects: Effects,
+) -> dict[str, Any]:
+    family_id = str(getattr(payload, "family_id"))  # noqa: B009 - every family payload has one
+    row = families.get(conn, family_id=family_id)
+    if row is None:
+        if not isinstance(payload, model.Family):
+            raise _refuse(422, ["body", "payload", "family_id"],
+                          f"unknown family {family_id}: no family.registered event has been applied for it",
+                          "unknown_family")
+        outcome = record.register(envelope, payload)
+        previous_last: dt.datetime | None = None
+    else:
+        previous_last = record.parse_time(row["last_occurred_at"])
+        try:
+            outcome = record.apply(snapshot=row["snapshot"], facts=row["facts"], event=envelope, payload=payload,
+                                   last_occurred_at=previous_last)
+        except record.FactError as exc:
+            raise _refuse(422, ["body", "payload", *exc.loc], exc.message, exc.kind) from exc
+    family = _validate(outcome.snapshot, registration=isinstance(payload, model.Family))
+    last = envelope.occurred_at if previous_last is None else max(previous_last, envelope.occurred_at)
+    late = previous_last is not None and envelope.occurred_at < previous_last
+    as_of = last.date()
+    moved = previous_last is None or as_of != previous_last.date()
+    indicators_now = row["indicators"] if row else {}
+    ruleset_version = ctx.rules.version
+    if outcome.applied or moved:
+        response = _evaluate(ctx, family, as_of)
+        ruleset_version = response.ruleset_version
+        previous_family = model.Family.model_validate(row["snapshot"]) if row else None
+        indicators_now = _indicators(indicators_now, family, as_of, envelope)
+        _reconcile(ctx, conn, family=family, response=response, previous_family=previous_family,
+                   as_of=as_of, envelope=envelope, is_new=row is None, now=now, effects=effects)
+    values = {
+        "region": family.region, "snapshot": outcome.snapshot, "facts": outcome.facts, "indicators": indicators_now,
+        "last_occurred_at": last.isoformat(), "updated_at": clock.iso(now),
+        "last_event_id": envelope.event_id if not late else (row["last_event_id"] if row else envelope.event_id),
+    }
+    if row is None:
+        families.add(conn, record={"family_id": family_id, "created_at": clock.iso(now), **values})
+    else:
+        families.update(conn, family_id=family_id, values=values)
+    return {"family_id": family_id, "late": late, "superseded_facts": outcome.superseded, "as_of": as_of.isoformat(),
+            "ruleset_version": ruleset_version}
+
+
+def _validate(snapshot: dict[str, Any], *, registration: bool) -> model.Family:
+    try:
+        return model.Family.model_validate(snapshot)
+    except ValidationError as exc:
+        prefix: list[str | int] = ["body", "payload"] if registration else ["body", "payload", "resulting_snapshot"]
+        raise Refused(422, [{**e, "loc": [*prefix, *e["loc"]]} for e in clean(exc.errors())]) from exc
+
+
+def _evaluate(ctx: AppContext, family: model.Family, as_of: dt.date) -> EligibilityResponse:
+    started = time.perf_counter()
+    try:
+        return ctx.rules.engine.evaluate(family, as_of)
+    except EvaluationError as exc:
+        raise _refuse(422, ["body", "payload", *str(exc.field).split(".")], exc.message, "evaluation_error") from exc
+    finally:
+        ctx.metrics.evaluate.observe(time.perf_counter() - started)
+
+
+def _indicators(
+    previous: dict[str, Any], family: model.Family, as_of: dt.date, envelope: events.Envelope
+) -> dict[str, Any]:
+    """Every indicator, each remembering the event (and its time) that last changed its value."""
+    source = record.provenance(envelope)
+    out: dict[str, Any] = {}
+    for name, value in indicators.compute(family, as_of).items():
+        old = previous.get(name)
+        out[name] = old if old is not None and old.get("value") == value else {"value": value, **source}
+    return out
+
+
+# --- comparing decisions with holdings -----------------------------------------------------------
+
+@dataclass
+class _Family:
+    """What reconciliation knows about one family while it runs."""
+
+    latest: dict[str, dict[str, Any]]
+    held: dict[str, holdings.Holding]
+    pending: dict[str, dict[str, Any]]
+    rejected: dict[str, dict[str, Any]]
+    last_offer: dict[str, dict[str, Any]]
+
+
+def _load(conn: sa.Connection, family_id: str, now: dt.datetime) -> _Family:
+    family_offers = offer_store.for_family(conn, family_id=family_id)
+    family_reviews = review_store.for_family(conn, family_id=family_id)
+    state = _Family(
+        latest=decisions.latest_by_benefit(conn, family_id=family_id),
+        held=holdings.index(family_entitlements=entitlements.for_family(conn, family_id=family_id),
+                            family_offers=family_offers, now=now),
+        pending={}, rejected={}, last_offer={},
+    )
+    for review in family_reviews:
+        if review["status"] == reviews.PENDING:
+            state.pending[review["benefit"]] = review
+        elif review["status"] == "rejected":
+            state.rejected[review["benefit"]] = review
+    for offer in family_offers:
+        state.last_offer[offer["benefit"]] = offer
+    return state
+
+
+def _reconcile(
+    ctx: AppContext, conn: sa.Connection, *, family: model.Family, response: EligibilityResponse,
+    previous_family: model.Family | None, as_of: dt.date, envelope: events.Envelope, is_new: bool,
+    now: dt.datetime, effects: Effects,
+) -> None:
+    state = _load(conn, family.family_id, now)
+    head = next(m for m in family.members if m.relation == "head")
+    before: dict[str, Decision] | None = None
+    stored: list[dict[str, Any]] = []
+    for d in response.decisions:
+        fp = fingerprint(d)
+        held = state.held.get(d.benefit)
+        if d.period in ONGOING:
+            change = classify(Current(True, held.amount_kzt) if held else None, d).value
+            amount = d.amount_kzt
+        else:
+            if before is None and d.eligible:  # the second evaluation is only needed for an eligible one-off
+                before = _decisions_before(ctx, previous_family, as_of)
+            amount = _occasion(d, (before or {}).get(d.benefit))
+            change = "grant" if amount > 0 else "none"
+        prev = state.latest.get(d.benefit)
+        if is_new or prev is None or prev["fingerprint"] != fp:
+            decision_id = decisions.add(conn, decision={
+                "family_id": family.family_id, "benefit": d.benefit, "eligible": d.eligible, "status": d.status,
+                "amount_kzt": d.amount_kzt, "fingerprint": fp, "as_of": as_of.isoformat(),
+                "ruleset_version": response.ruleset_version, "event_id": envelope.event_id, "change": change,
+                "body": d.model_dump(mode="json"), "created_at": clock.iso(now),
+            })
+            stored.append({"decision_id": decision_id, "benefit": d.benefit, "eligible": d.eligible,
+                           "status": d.status, "amount_kzt": d.amount_kzt, "change": change})
+        else:
+            decision_id = int(prev["id"])
+        target = holdings.Target(
+            family_id=family.family_id, benefit=d.benefit, name=d.name, period=d.period, amount_kzt=amount,
+            decision_id=decision_id, fingerprint=fp, as_of=as_of, event_id=envelope.event_id,
+            recipient_iin=head.iin,
+        )
+        _act(ctx, conn, d=d, change=change, target=target, state=state, region=family.region, now=now,
+             effects=effects)
+    if stored:
+        audit.append(conn, kind="decisions", actor="engine", at=clock.iso(now), family_id=family.family_id,
+                     subject=envelope.event_id,
+                     data={"event_id": envelope.event_id, "as_of": as_of.isoformat(),
+                           "ruleset_version": response.ruleset_version, "decisions": stored})
+    effects.decisions_recorded.extend(stored)
+
+
+def _decisions_before(ctx: AppContext, previous: model.Family | None, as_of: dt.date) -> dict[str, Decision]:
+    """The decisions on the record as it was before this event, as of the same date."""
+    if previous is None:
+        return {}
+    try:
+        return {d.benefit: d for d in _evaluate(ctx, previous, as_of).decisions}
+    except Refused:
+        return {}
+
+
+def _occasion(d: Decision, before: Decision | None) -> int:
+    """What this event newly gives for a one-time payment (the rise in amount) or a notice (1)."""
+    if not d.eligible:
+        return 0
+    had = before is not None and before.eligible
+    if d.period == "notice":
+        return 0 if had else 1
+    return max(0, d.amount_kzt - (before.amount_kzt if had and before is not None else 0))
+
+
+def _act(
+    ctx: AppContext, conn: sa.Connection, *, d: Decision, change: str, target: holdings.Target, state: _Family,
+    region: str, now: dt.datetime, effects: Effects,
+) -> None:
+    """Carry out what one decision means for the family's holdings."""
+    benefit = d.benefit
+    held = state.held.get(benefit)
+    pending = state.pending.get(benefit)
+    review_kind: str | None = None
+    if change == "grant" and d.requires_human_review:
+        review_kind = "grant"
+    elif change == "increase" and d.requires_human_review:
+        review_kind = "increase"
+    elif change in ("reduction", "termination"):
+        review_kind = change
+    one_off = d.period not in ONGOING
+    if one_off:
+        pending = None  # each occasion (a birth, a death) is its own proposal; never merged or dropped
+    if pending is not None and (
+        review_kind is None
+        or not reviews.matches(pending, kind=review_kind, fingerprint=target.fingerprint, amount_kzt=target.amount_kzt)
+    ):
+        why = "a newer decision no longer proposes this change"
+        effects.reviews_superseded.append(reviews.supersede(conn, review=pending, now=now, why=why))
+        pending = None
+    if review_kind is not None:
+        rejected = state.rejected.get(benefit)
+        if pending is not None:
+            return
+        if rejected is not None and reviews.matches(rejected, kind=review_kind, fingerprint=target.fingerprint,
+                                                     amount_kzt=target.amount_kzt):
+            return  # a reviewer already kept the current entitlement against exactly this proposal
+        previous = None
+        previous_decision_id = None
+        if held is not None:
+            previous_decision_id = int(held.row["decision_id"])
+            prior = decisions.get(conn, decision_id=previous_decision_id)
+            previous = {"holding": held.summary(), "decision": prior["body"] if prior else None}
+        elif benefit in state.latest:
+            previous_decision_id = int(state.latest[benefit]["id"])
+            prior = decisions.get(conn, decision_id=previous_decision_id)
+            previous = {"holding": None, "decision": prior["body"] if prior else None}
+        reasons = [*d.review_reasons, *([f"adverse_{review_kind}"] if review_kind in REVIEW_KINDS.values() else [])]
+        if not reasons:
+            reasons = [f"{review_kind}_flagged"]
+        effects.reviews_opened.append(reviews.open_review(
+            conn, region=region, kind=review_kind, reasons=reasons, target=target, decision=d.model_dump(mode="json"),
+            previous=previous, previous_decision_id=previous_decision_id, now=now))
+        return
+    expiry = ctx.settings.offer_expiry_days
+    if change == "grant":
+        if d.period == "notice":
+            message_id = offers.notify(conn, family_id=target.family_id, benefit=benefit, name=d.name,
+                                       recipient_iin=target.recipient_iin, now=now, decision_id=target.decision_id,
+                                       actor="engine")
+            effects.notices_sent.append({"benefit": benefit, "message_id": message_id})
+            return
+        last = state.last_offer.get(benefit)
+        refused = last is not None and last["status"] == "refused" and last["fingerprint"] == target.fingerprint
+        if not one_off and refused and last is not None:
+            effects.not_offered.append({"benefit": benefit, "why": "refused_unchanged",
+                                        "refused_offer_id": last["offer_id"]})
+            return
+        effects.offers_created.append(holdings.offer(conn, target=target, now=now, expiry_days=expiry))
+    elif change == "increase" and held is not None:
+        effects.entitlements_changed.append(holdings.change_amount(
+            conn, holding=held, target=target, now=now, expiry_days=expiry, actor="engine", change="increase"))
+        replaced = effects.entitlements_changed[-1].get("offer")
+        if replaced:
+            effects.offers_created.append(replaced)
+
+
+# --- refusals ------------------------------------------------------------------------------------
+
+def _dead_letter(
+    ctx: AppContext, *, raw: bytes, event_id: str | None, kind: str | None, refused: Refused, actor: str
+) -> tuple[int, dict[str, Any]]:
+    """Keep a refused message with its reason (and audit it); the 4xx answer naming the problem."""
+    now = ctx.clock()
+    letter_id = clock.new_id("dl")
+    with uow.UnitOfWork(ctx.db, write=True) as work:
+        event_store.add_dead_letter(work.conn, letter={
+            "id": letter_id, "event_id": event_id, "type": kind, "received_at": clock.iso(now),
+            "status_code": refused.status_code, "reason": refused.detail,
+            "raw_body": raw.decode("utf-8", errors="replace"),
+        })
+        audit.append(work.conn, kind="event.rejected", actor=actor, at=clock.iso(now), subject=event_id or letter_id,
+                     data={"dead_letter_id": letter_id, "event_id": event_id, "type": kind,
+                           "status_code": refused.status_code,
+                           "reasons": [f"{'.'.join(map(str, e['loc']))}: {e['type']}" for e in refused.detail][:20]})
+        work.commit()
+    ctx.metrics.events.labels(kind if kind in events.PAYLOADS else "invalid", "rejected").inc()
+    log.info("event rejected", extra={"event_id": event_id, "dead_letter_id": letter_id,
+                                       "reason": refused.detail[0]["type"]})
+    return refused.status_code, {"detail": refused.detail, "status": "rejected", "event_id": event_id,
+                                 "dead_letter_id": letter_id}

@@ -1,0 +1,74 @@
+"""Bus events: `POST /v1/events` applies one, `GET /v1/events/{event_id}` tells what became of it."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import JSONResponse
+
+from service import intake
+from service.deps import Bus, BusOrAuditor, Ctx, Db
+from service.errors import ServiceError
+from service.routes import CONFLICT, ERRORS, NOT_FOUND
+from service.schemas import DeadLetter, EventAnswer, EventStatus
+from service.store import events as event_store
+
+router = APIRouter(tags=["events"])
+
+EVENT_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BusEvent"}}},
+    }
+}
+EventId = Annotated[str, Path(min_length=1, max_length=128)]
+
+
+@router.post(
+    "/v1/events", response_model=EventAnswer, openapi_extra=EVENT_BODY,
+    responses={**ERRORS, **CONFLICT},
+)
+async def post_event(request: Request, ctx: Ctx, caller: Bus) -> JSONResponse:
+    """Apply one bus event exactly once; a redelivery answers `duplicate` and changes nothing."""
+    raw = await request.body()
+    status_code, answer = intake.receive(ctx, raw=raw, actor=caller.name)
+    return JSONResponse(answer, status_code=status_code)
+
+
+@router.get("/v1/events/{event_id}", response_model=EventStatus, responses={**ERRORS, **NOT_FOUND})
+async def get_event(event_id: EventId, db: Db, _caller: BusOrAuditor) -> EventStatus:
+    """Whether an event was applied (and what it changed) or rejected (and why)."""
+    seen = event_store.get(db, event_id=event_id)
+    letters = event_store.dead_letters(db, event_id=event_id)
+    attempts = [
+        {"dead_letter_id": d["id"], "received_at": d["received_at"], "status_code": d["status_code"],
+         "reason": d["reason"]}
+        for d in letters
+    ]
+    if seen is not None:
+        return EventStatus.model_validate({
+            "event_id": event_id, "status": "applied", "type": seen["type"], "family_id": seen["family_id"],
+            "occurred_at": seen["occurred_at"], "received_at": seen["received_at"], "late": seen["late"],
+            "effects": seen["effects"], "attempts": attempts,
+        })
+    if letters:
+        last = letters[-1]
+        return EventStatus.model_validate({"event_id": event_id, "status": "rejected", "type": last["type"],
+                                           "received_at": last["received_at"], "attempts": attempts})
+    raise ServiceError(404, ["path", "event_id"], f"no event {event_id} was received", "not_found")
+
+
+@router.get("/v1/dead-letters/{dead_letter_id}", response_model=DeadLetter, responses={**ERRORS, **NOT_FOUND})
+async def get_dead_letter(
+    dead_letter_id: Annotated[str, Path(min_length=1, max_length=40)], db: Db, _caller: BusOrAuditor
+) -> DeadLetter:
+    """A refused message as received, with its reason (also those without a usable event id)."""
+    letter = event_store.dead_letter(db, letter_id=dead_letter_id)
+    if letter is None:
+        raise ServiceError(404, ["path", "dead_letter_id"], f"no dead letter {dead_letter_id}", "not_found")
+    return DeadLetter(
+        dead_letter_id=letter["id"], event_id=letter["event_id"], type=letter["type"],
+        received_at=letter["received_at"], status_code=letter["status_code"], reason=letter["reason"],
+        raw_body=letter["raw_body"],
+    )

@@ -1,0 +1,79 @@
+"""A family's record, decision history and offers, for reviewers and auditors."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from service import offers
+from service.deps import CaseReader, Ctx, Db
+from service.errors import ServiceError
+from service.routes import ERRORS, NOT_FOUND
+from service.schemas import DecisionHistory, FamilyRecord, OfferList
+from service.store import decisions, entitlements, families, reviews
+from service.store import offers as offer_store
+
+router = APIRouter(tags=["families"])
+FamilyId = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+def _family(db: Any, family_id: str) -> dict[str, Any]:
+    found = families.get(db, family_id=family_id)
+    if found is None:
+        raise ServiceError(404, ["path", "family_id"], f"no family {family_id}", "not_found")
+    return found
+
+
+@router.get("/v1/families/{family_id}", response_model=FamilyRecord, responses={**ERRORS, **NOT_FOUND})
+async def get_family(family_id: FamilyId, ctx: Ctx, db: Db, _caller: CaseReader) -> FamilyRecord:
+    """The current record, indicators with their source event, entitlements, open offers, pending reviews."""
+    row = _family(db, family_id)
+    now = ctx.clock()
+    open_offers = []
+    for offer in offer_store.for_family(db, family_id=family_id):
+        if offers.effective_status(offer, now) == offers.OPEN:
+            open_offers.append(offer)
+    pending = [
+        {k: r[k] for k in ("review_id", "benefit", "kind", "reasons", "created_at")}
+        for r in reviews.for_family(db, family_id=family_id) if r["status"] == "pending"
+    ]
+    return FamilyRecord.model_validate({
+        **{k: row[k] for k in ("family_id", "region", "snapshot", "facts", "indicators", "last_occurred_at",
+                               "last_event_id", "created_at", "updated_at")},
+        "entitlements": entitlements.for_family(db, family_id=family_id),
+        "open_offers": open_offers,
+        "pending_reviews": pending,
+    })
+
+
+@router.get("/v1/families/{family_id}/decisions", response_model=DecisionHistory,
+            responses={**ERRORS, **NOT_FOUND})
+async def get_decisions(
+    family_id: FamilyId, db: Db, _caller: CaseReader,
+    benefit: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 200,
+    before: Annotated[int | None, Query(ge=1, le=2**62, description="decision ids below this one (paging)")] = None,
+) -> DecisionHistory:
+    """Every decision the family was given, newest first, each with its explanation and rule-set version."""
+    _family(db, family_id)
+    found = decisions.history(db, family_id=family_id, benefit=benefit, limit=limit, before=before)
+    return DecisionHistory.model_validate({
+        "family_id": family_id,
+        "decisions": [
+            {"decision_id": d["id"], "decision": d["body"],
+             **{k: d[k] for k in ("benefit", "eligible", "status", "amount_kzt", "as_of", "ruleset_version",
+                                  "event_id", "change", "created_at")}}
+            for d in found
+        ],
+    })
+
+
+@router.get("/v1/families/{family_id}/offers", response_model=OfferList, responses={**ERRORS, **NOT_FOUND})
+async def get_offers(family_id: FamilyId, ctx: Ctx, db: Db, _caller: CaseReader) -> OfferList:
+    """Every offer made to the family (with its status as of now) and every message sent."""
+    _family(db, family_id)
+    now = ctx.clock()
+    found = [{**o, "status": offers.effective_status(o, now)} for o in offer_store.for_family(db, family_id=family_id)]
+    return OfferList.model_validate({"family_id": family_id, "offers": found,
+                                     "messages": offer_store.messages(db, family_id=family_id)})

@@ -1,0 +1,31 @@
+"""Liveness and Prometheus metrics: open to all, no token."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from service.deps import Ctx
+from service.schemas import Health
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz", response_model=Health)
+async def healthz(ctx: Ctx) -> Health:
+    """The process is up and serving a rule set."""
+    return Health(status="ok", ruleset_version=ctx.rules.version)
+
+
+@router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
+async def metrics(ctx: Ctx) -> Response:
+    """Prometheus metrics in the text exposition format."""
+    return Response(ctx.metrics.render(), media_type=ctx.metrics.content_type)
+
+
+echo_router = APIRouter(tags=["operations"])
+
+
+@echo_router.post("/v1/echo", include_in_schema=False)
+async def echo(request: Request) -> Response:
+    """The JSON body as received (only with FAMILYCARD_BENCH_ECHO=1, for the HTTP benchmark)."""
+    return Response(await request.body(), media_type="application/json")

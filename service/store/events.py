@@ -1,0 +1,48 @@
+"""Applied events (the idempotency keys and their effects) and dead letters (what was refused)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from service.store import rows, tables
+
+E = tables.events
+D = tables.dead_letters
+
+
+def get(conn: sa.Connection, *, event_id: str) -> dict[str, Any] | None:
+    """An applied event, or None."""
+    return rows.one(conn, sa.select(E).where(E.c.event_id == event_id))
+
+
+def add(conn: sa.Connection, *, event: dict[str, Any]) -> None:
+    """Record an applied event; the primary key refuses a second copy."""
+    conn.execute(E.insert().values(**event))
+
+
+def add_dead_letter(conn: sa.Connection, *, letter: dict[str, Any]) -> None:
+    """Keep a refused message with its reason."""
+    conn.execute(D.insert().values(**letter))
+
+
+def dead_letters(conn: sa.Connection, *, event_id: str) -> list[dict[str, Any]]:
+    """Every refused delivery of one event id, oldest first."""
+    return rows.many(conn, sa.select(D).where(D.c.event_id == event_id).order_by(D.c.received_at, D.c.id))
+
+
+def dead_letter(conn: sa.Connection, *, letter_id: str) -> dict[str, Any] | None:
+    """One dead letter by its own id (for messages that had no usable event id)."""
+    return rows.one(conn, sa.select(D).where(D.c.id == letter_id))
+
+
+def family_events(conn: sa.Connection, *, family_id: str, limit: int = 200) -> list[dict[str, Any]]:
+    """A family's applied events, newest first."""
+    return rows.many(
+        conn,
+        sa.select(E.c.event_id, E.c.type, E.c.occurred_at, E.c.received_at, E.c.late)
+        .where(E.c.family_id == family_id)
+        .order_by(E.c.received_at.desc())
+        .limit(limit),
+    )

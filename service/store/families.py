@@ -1,0 +1,26 @@
+"""Family records: the snapshot, where each fact came from, the indicators, the last event time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from service.store import rows, tables
+
+T = tables.families
+
+
+def get(conn: sa.Connection, *, family_id: str) -> dict[str, Any] | None:
+    """One family's record, or None."""
+    return rows.one(conn, sa.select(T).where(T.c.family_id == family_id))
+
+
+def add(conn: sa.Connection, *, record: dict[str, Any]) -> None:
+    """Insert a new family's record."""
+    conn.execute(T.insert().values(**record))
+
+
+def update(conn: sa.Connection, *, family_id: str, values: dict[str, Any]) -> None:
+    """Change a family's record."""
+    conn.execute(T.update().where(T.c.family_id == family_id).values(**values))
