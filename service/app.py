@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from service import auth, errors, events, metrics, middleware
+from service import auth, console, errors, events, metrics, middleware
 from service.clock import Clock, utc_now
 from service.context import AppContext
 from service.routes import audit as audit_routes
@@ -75,6 +75,7 @@ def create_app(
     errors.install(app)
     for module in (event_routes, eligibility, families, reviews, rules, audit_routes, health):
         app.include_router(module.router)
+    console.install(app)
     if settings.bench_echo:
         app.include_router(health.echo_router)
     app.add_middleware(middleware.BodyLimit, max_bytes=settings.max_body_bytes)

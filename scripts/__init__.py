@@ -1,0 +1,1 @@
+"""Project set-up helpers run by `make` (e.g. installing the headless browser the console tests drive)."""
