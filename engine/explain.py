@@ -122,7 +122,7 @@ def decide(
         case_id = case.id
         formula = case.formula_source
         formula_values = (
-            f"{_render(case.formula_raw, env, program.params)} = {expr._fmt_num(exact.quantize(Decimal('0.01')))}"
+            f"{_render(case.formula_raw, env, program.params)} = {expr.format_number(exact.quantize(Decimal('0.01')))}"
         )
     rounded = int(exact.quantize(Decimal(1), rounding=ROUNDING.get(program.rounding, ROUND_HALF_UP)))
     conditions: list[decision.Condition] = []
@@ -140,7 +140,8 @@ def decide(
                     shown[n] = cb.param_view[n]
             conditions.append(decision.Condition(rule=src.text, holds=holds, values=shown))
             if not holds:
-                failed.append(src.text)
+                shown_values = ", ".join(f"{k} = {v}" for k, v in shown.items())
+                failed.append(f"{src.text} [{shown_values}]" if shown_values else src.text)
     miss = missing(cb, values)
     reasons = [cb.triggers[k][0] for k in outcome.triggers]
     if outcome.status == "insufficient_data":

@@ -497,7 +497,7 @@ def compare(op: str, a: Value, b: Value) -> bool:
 def to_text(node: Node) -> str:
     """The expression written back as text (for explanations)."""
     if isinstance(node, Num):
-        return _fmt_num(node.value)
+        return format_number(node.value)
     if isinstance(node, Str):
         return repr(node.value)
     if isinstance(node, Bool):
@@ -522,7 +522,8 @@ def _paren(node: Node) -> str:
     return f"({text})" if isinstance(node, BoolOp | Bin | IfExp) else text
 
 
-def _fmt_num(d: Decimal) -> str:
+def format_number(d: Decimal) -> str:
+    """A decimal as analysts write it: no exponent, no trailing zeros."""
     if d == d.to_integral_value():
         return str(int(d))
     return format(d.normalize(), "f")
