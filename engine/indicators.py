@@ -490,6 +490,14 @@ def _carer_income(c: Ctx) -> float | None:
     return None if v is None else _money(v)
 
 
+def _record_of(member: model.Member | None, field: str) -> float | None:
+    """An insured person's income record: 0 when nobody is concerned, None when it is unknown."""
+    if member is None:
+        return 0.0
+    value = getattr(member, field)
+    return None if value is None else _money(value)
+
+
 def _maternity(c: Ctx) -> model.Member | None:
     cands = [p.m for p in c.people if p.m.gfss_participant and (p.m.maternity_leave_days or 0) > 0]
     return max(cands, key=lambda m: (m.maternity_leave_days or 0, m.iin)) if cands else None
@@ -516,10 +524,7 @@ def _mat_days(c: Ctx) -> int:
     optional=True,
 )
 def _mat_income(c: Ctx) -> float | None:
-    m = _maternity(c)
-    if m is None:
-        return 0.0
-    return None if m.avg_insured_income_12m_kzt is None else _money(m.avg_insured_income_12m_kzt)
+    return _record_of(_maternity(c), "avg_insured_income_12m_kzt")
 
 
 def _job_loser(c: Ctx) -> model.Member | None:
@@ -555,10 +560,7 @@ def _since_job_loss(c: Ctx) -> int:
     optional=True,
 )
 def _job_loser_income(c: Ctx) -> float | None:
-    m = _job_loser(c)
-    if m is None:
-        return 0.0
-    return None if m.avg_insured_income_24m_kzt is None else _money(m.avg_insured_income_24m_kzt)
+    return _record_of(_job_loser(c), "avg_insured_income_24m_kzt")
 
 
 @indicator(

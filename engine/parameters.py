@@ -130,19 +130,7 @@ def _load_one(doc: yamlpos.Located, name: str, body: object, out: ParameterSet) 
         return [doc.error(key, "duplicate-id", f"parameter '{name}' is already defined at {first.path}:{first.line}")]
     if not isinstance(body, dict):
         return [doc.error(key, "schema", f"parameter '{name}' must be a mapping with description, unit, values")]
-    for k in body:
-        if k not in PARAM_KEYS:
-            line, col = yamlpos.key_pos(doc, key, k)
-            errors.append(
-                RuleError(
-                    doc.path,
-                    line,
-                    col,
-                    "unknown-key",
-                    f"unknown key '{k}' in parameter '{name}'",
-                    expr.suggest(str(k), sorted(PARAM_KEYS)),
-                )
-            )
+    errors.extend(yamlpos.unknown_keys(doc, key, body, PARAM_KEYS, f"parameter '{name}'"))
     for required in ("description", "unit", "values"):
         if required not in body:
             errors.append(doc.error(key, "missing-key", f"parameter '{name}' needs '{required}'"))
@@ -167,19 +155,7 @@ def _load_one(doc: yamlpos.Located, name: str, body: object, out: ParameterSet) 
         if not isinstance(item, dict):
             errors.append(doc.error(vkey, "schema", "each dated value is {value: ..., reference: ...}"))
             continue
-        for k in item:
-            if k not in VALUE_KEYS:
-                line, col = yamlpos.key_pos(doc, vkey, k)
-                errors.append(
-                    RuleError(
-                        doc.path,
-                        line,
-                        col,
-                        "unknown-key",
-                        f"unknown key '{k}'",
-                        expr.suggest(str(k), sorted(VALUE_KEYS)),
-                    )
-                )
+        errors.extend(yamlpos.unknown_keys(doc, vkey, item, VALUE_KEYS, "a dated value"))
         if "value" not in item:
             errors.append(doc.error(vkey, "missing-key", "a dated value needs 'value' (null ends the parameter)"))
             continue

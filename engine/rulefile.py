@@ -155,31 +155,7 @@ class _Ctx:
     def unknown_keys(
         self, doc: yamlpos.Located, key: yamlpos.PathKey, body: dict[str, Any], allowed: set[str], what: str
     ) -> None:
-        for k in body:
-            if k not in allowed:
-                line, col = yamlpos.key_pos(doc, key, str(k))
-                low = str(k).lower()
-                if any(w in low for w in expr.FORBIDDEN_WORDS):
-                    self.errors.append(
-                        RuleError(
-                            doc.path,
-                            line,
-                            col,
-                            "prohibited-attribute",
-                            f"'{k}' names an attribute that must never decide eligibility",
-                        )
-                    )
-                    continue
-                self.errors.append(
-                    RuleError(
-                        doc.path,
-                        line,
-                        col,
-                        "unknown-key",
-                        f"unknown key '{k}' in {what}",
-                        expr.suggest(str(k), sorted(allowed)),
-                    )
-                )
+        self.errors.extend(yamlpos.unknown_keys(doc, key, body, allowed, what))
 
     def expression(
         self,

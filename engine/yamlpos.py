@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from engine import expr
 from engine.errors import RuleError
 
 PathKey = tuple[str | int, ...]
@@ -129,3 +130,38 @@ def _walk(node: yaml.Node, key: PathKey, doc: Located, loader: yaml.SafeLoader) 
 def key_pos(doc: Located, parent: PathKey, name: str) -> tuple[int, int]:
     """Position of a mapping key (for unknown-key errors)."""
     return doc.key_positions.get((parent, name), doc.pos(parent))
+
+
+def unknown_keys(doc: Located, key: PathKey, body: dict[str, Any], allowed: set[str], what: str) -> list[RuleError]:
+    """An error for each key of `body` not in `allowed`, at the key itself, with a suggestion.
+
+    A key that names a prohibited attribute (ethnicity, nationality, religion, party, language)
+    is reported as such rather than as a typo.
+    """
+    errors: list[RuleError] = []
+    for k in body:
+        if k in allowed:
+            continue
+        line, col = key_pos(doc, key, str(k))
+        if any(w in str(k).lower() for w in expr.FORBIDDEN_WORDS):
+            errors.append(
+                RuleError(
+                    doc.path,
+                    line,
+                    col,
+                    "prohibited-attribute",
+                    f"'{k}' names an attribute that must never decide eligibility",
+                )
+            )
+        else:
+            errors.append(
+                RuleError(
+                    doc.path,
+                    line,
+                    col,
+                    "unknown-key",
+                    f"unknown key '{k}' in {what}",
+                    expr.suggest(str(k), sorted(allowed)),
+                )
+            )
+    return errors
