@@ -8,7 +8,7 @@ PORT ?= 8000
 FAMILIES ?= 2000
 EVENTS ?= 5000
 
-.PHONY: run test install lint typecheck bench loadtest clean
+.PHONY: run test install lint typecheck bench bench-population loadtest clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m engine.bench
+
+bench-population: $(STAMP)
+	$(PY) -m loadtests.bench_population
 
 loadtest: $(STAMP)
 	$(PY) -m loadtests.run_locust

@@ -9,7 +9,10 @@ normalised) into polars expressions, so no benefit is ever written twice:
   contract snapshots, and back;
 - `exact`: Python's float rounding and summation reproduced over arrays, so indicators agree to
   the bit with `engine.indicators`;
+- `layout`: members contiguous per family, the shape every aggregation reduces over;
 - `indicators`: the registered indicators as per-family aggregations;
 - `translate`: expression trees into exact fixed-point polars expressions;
-- `run`: decisions (status, amount, review reasons) and the well-being level for every family.
+- `run`: decisions (status, amount, review reasons) and the well-being level for every family;
+- `check`: the differential check of the three backends (durable-rules, explanation, vectorised);
+- `edgecases`: seeded families aimed at the rules' thresholds, for that check and benchmarks.
 """

@@ -32,14 +32,32 @@ def round_scaled(x: Floats, ndigits: int) -> Ints:
     if ndigits not in (2, 4):
         raise ValueError("exact rounding is implemented for 2 and 4 decimals")
     x = np.asarray(x, dtype=np.float64)
-    if not _EXTENDED:  # no 80-bit long double on this platform: fall back to Python itself
-        return np.fromiter((round(round(float(v), ndigits) * 10**ndigits) for v in x), np.int64, len(x))
+    # Fast path in doubles: x * 10**n is off the exact product by at most half an ulp, which
+    # matters only when the product sits within a few ulps of a tie (k + 0.5); those rows, if any,
+    # are redone exactly below.
+    y = x * float(10**ndigits)
+    floor = np.floor(y)
+    frac = y - floor
+    out = floor.astype(np.int64) + (frac > 0.5).astype(np.int64)
+    near = np.abs(frac - 0.5) <= 4 * np.spacing(np.abs(y))
+    if near.any():
+        out[near] = _round_exact(x[near], ndigits)
+    return out
+
+
+def _round_exact(x: Floats, ndigits: int) -> Ints:
+    """round_scaled for values whose scaled product is near a tie."""
+    if not _EXTENDED:  # no 80-bit long double on this platform: ask Python itself
+        from decimal import Decimal
+
+        return np.fromiter((int(Decimal(repr(round(float(v), ndigits))).scaleb(ndigits)) for v in x),
+                           np.int64, len(x))
     scaled = x.astype(np.longdouble) * np.longdouble(10**ndigits)  # exact: see the module docstring
     floor = np.floor(scaled)
     frac = scaled - floor
     f = floor.astype(np.int64)
     up = (frac > 0.5) | ((frac == 0.5) & (f % 2 == 1))
-    return f + up.astype(np.int64)
+    return np.asarray(f + up.astype(np.int64), dtype=np.int64)
 
 
 def group_sum(group: Ints, values: Floats, n_groups: int) -> Floats:

@@ -7,9 +7,15 @@ in completed months (`months_between`), birth order among children sorted by (bi
 the carer chosen by the same preferences in member order, money rounded like `round(x, 2)`
 (see `exact`), and `None` (null) wherever the per-family function returns `None`.
 
+How it is fast: members are laid out contiguously per family (they usually are already), the
+member predicates are one polars `select`, and the per-family counts are packed eight to a 64-bit
+word and summed with one cumulative sum per word (a family never has 256 members). Minima,
+maxima and the member selections reduce over contiguous segments; rare rows (maternity leave,
+job loss, awards, infants' birth order) are handled on their own small frames.
+
 Numbers come out as integers scaled by `SCALE` (tiyn for money, ten-thousandths for ratios), which
 is exactly the decimal the expression evaluator sees (`compiler.env_value`). An indicator added to
-the registry without a columnar form here is an error at the first run, never a silent gap.
+the registry without a columnar form here is refused at the first run, never silently skipped.
 """
 
 from __future__ import annotations
@@ -19,12 +25,15 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from engine import indicators
 from engine.vectorised import exact
+from engine.vectorised.layout import Layout, family_index, layout
 from engine.vectorised.tables import PopulationError, Tables
 
+Ints = npt.NDArray[np.int64]
 NONE_MONTHS = indicators.NONE_MONTHS
 MONEY = frozenset({
     "carer_avg_insured_income_24m_kzt", "maternity_avg_income_12m_kzt", "job_loser_avg_income_24m_kzt",
@@ -34,10 +43,21 @@ RATIO = frozenset({"oldest_male_non_pensioner_age_years", "oldest_female_non_pen
                    "dependency_ratio"})
 SCALE: dict[str, int] = {n: 2 if n in MONEY else 4 if n in RATIO else 0
                          for n, i in indicators.REGISTRY.items() if i.kind == "number"}
+# Largest absolute value of each number's integers, from the limits `tables.validate` enforces
+# (amounts at most 1e12 tenge per person or family, at most 255 members): sizes fixed-point types.
+_SMALL = {"maternity_leave_days": 366, "job_loser_insurance_months": 900}
+_MONTHS = {"youngest_child_age_months", "months_since_insured_job_loss", "months_since_breadwinner_death",
+           "months_since_death_of_recipient", "head_age_years"}
+BOUND: dict[str, int] = {
+    n: (10**17 if n == "total_income_kzt" else 10**14) if n in MONEY else 10**8 if n in RATIO
+    else _SMALL.get(n, 10**5 if n in _MONTHS else 255) for n in SCALE
+}
 RESIDENT = sorted(indicators.RESIDENT)
 SEVEN = sorted(indicators.SEVEN_AWARD)
-_KEY_IIN = 10**12  # an IIN has 12 digits: (date, iin) packs into one Int64 sort key
+MAX_MEMBERS = 60  # the snapshot model's limit; the packed counters hold up to 255
+_KEY_IIN = 10**12  # an IIN has 12 digits: (date or count, IIN) packs into one Int64 sort key
 _DAY_OFFSET = 100_000  # days since 1970 made positive for dates from 1700 on
+_ROW_BITS = 36  # member row numbers below 2**36 (68 billion) pack under a preference rank
 
 age = pl.col("age")
 am = pl.col("am")
@@ -65,7 +85,7 @@ def _childhood(g: int) -> pl.Expr:
 
 # Indicators that count the members matching a predicate.
 COUNTS: dict[str, pl.Expr] = {
-    "family_size": pl.lit(True),
+    "family_size": pl.col("pos") >= 0,
     "adults": age >= 18,
     "children_under_18": child & (age < 18),
     "students_18_22": child & _between(age, 18, 23) & fts,
@@ -92,18 +112,19 @@ COUNTS: dict[str, pl.Expr] = {
     "income_earners": income > 0,
     "dependants": (income == 0) & ((age < 18) | ((age < 23) & fts) | (emp == "pensioner") | dis),
 }
-# Counts over children in birth order (computed on the children alone).
-ORDERED: dict[str, pl.Expr] = {
-    "infants_order_1": _between(am, 0, 18) & (pl.col("order") == 1),
-    "infants_order_2": _between(am, 0, 18) & (pl.col("order") == 2),
-    "infants_order_3": _between(am, 0, 18) & (pl.col("order") == 3),
-    "infants_order_4plus": _between(am, 0, 18) & _between(pl.col("order"), 4, 100),
-    "births_last_12m": _between(am, 0, 12) & pl.col("born"),
-    "births_last_12m_order_1_3": _between(am, 0, 12) & pl.col("born") & (pl.col("order") <= 3),
-    "births_last_12m_order_4plus": _between(am, 0, 12) & pl.col("born") & (pl.col("order") >= 4),
+# Counts behind the other indicators (name -> predicate).
+HELPERS: dict[str, pl.Expr] = {
+    "_heads": pl.col("relation") == "head",
+    "_spouses": pl.col("relation") == "spouse",
+    "_parent_resident": parent & pl.col("citizenship").is_in(RESIDENT),
+    "_non_resident": ~pl.col("citizenship").is_in(RESIDENT),
+    "_survivors": (child & ((age < 18) | ((age < 23) & fts))) | (emp == "pensioner"),
+    "_fraction": income != income.floor(),
 }
-# Everything else, and what each needs computed first.
-SPECIAL = {
+# Counts over children in birth order (computed on the children of families with an infant).
+ORDERED = ("infants_order_1", "infants_order_2", "infants_order_3", "infants_order_4plus", "births_last_12m",
+           "births_last_12m_order_1_3", "births_last_12m_order_4plus")
+SPECIAL = frozenset({
     "youngest_child_age_months", "head_age_years", "single_parent_family", "region", "parent_eligible_residency",
     "all_members_residents", "oldest_male_non_pensioner_age_years", "oldest_female_non_pensioner_age_years",
     "carer_insured", "carer_avg_insured_income_24m_kzt", "maternity_leave_days", "maternity_avg_income_12m_kzt",
@@ -111,7 +132,7 @@ SPECIAL = {
     "total_income_kzt", "per_capita_income_kzt", "dependency_ratio", "median_income_kzt", "non_mortgage_loans_kzt",
     "has_non_mortgage_loan", "altyn_alqa_mothers", "kumis_alqa_mothers", "deceased_breadwinners",
     "months_since_breadwinner_death", "survivor_dependants", "months_since_death_of_recipient",
-}
+})
 KNOWN = frozenset(COUNTS) | frozenset(ORDERED) | SPECIAL
 
 
@@ -130,36 +151,24 @@ def _day_key(d: pl.Expr) -> pl.Expr:
     return d.cast(pl.Int32).cast(pl.Int64) + _DAY_OFFSET
 
 
-def _lookup(values: np.ndarray, fn: Callable[[int], int]) -> np.ndarray:
-    """Apply a Python function to each distinct value (few), then map every row."""
-    uniq, inverse = np.unique(values, return_inverse=True)
-    mapped = np.array([fn(int(u)) for u in uniq], dtype=np.int64)
-    return mapped[inverse]
+def _lookup(values: Ints, fn: Callable[[int], int]) -> Ints:
+    """Apply a Python function to each distinct value (there are few), then to every row."""
+    if len(values) == 0:
+        return np.zeros(0, dtype=np.int64)
+    lo, hi = int(values.min()), int(values.max())
+    if hi - lo > 1_000_000:
+        uniq, inverse = np.unique(values, return_inverse=True)
+        return np.array([fn(int(u)) for u in uniq], dtype=np.int64)[inverse]
+    present = np.zeros(hi - lo + 1, dtype=bool)
+    present[values - lo] = True
+    table = np.zeros(hi - lo + 1, dtype=np.int64)
+    for v in np.flatnonzero(present):
+        table[v] = fn(int(v) + lo)
+    return table[values - lo]
 
 
 def _scaled4(x: float) -> int:
     return int(Decimal(repr(round(x, 4))) * 10000)
-
-
-def _with_family_index(t: Tables) -> tuple[pl.DataFrame, pl.DataFrame]:
-    keys = t.families.select("family_id").with_row_index("fidx")
-    if keys.get_column("family_id").is_duplicated().any():
-        dup = keys.filter(pl.col("family_id").is_duplicated()).get_column("family_id")[0]
-        raise PopulationError(f"families.family_id: duplicate id {dup!r}")
-    mem = t.members.join(keys, on="family_id", how="left")
-    orphans = mem.filter(pl.col("fidx").is_null())
-    if orphans.height:
-        raise PopulationError(f"members.family_id: {orphans.height} member(s) of unknown families, "
-                              f"e.g. {orphans.get_column('family_id')[0]!r}")
-    dec = t.deceased.join(keys, on="family_id", how="inner")
-    return mem, dec
-
-
-def _member_columns(mem: pl.DataFrame, as_of: dt.date) -> pl.LazyFrame:
-    return mem.lazy().with_columns(
-        am=months_between(pl.col("birth_date"), as_of),
-        grp=pl.col("disability_group").fill_null(0),
-    ).with_columns(age=pl.col("am") // 12)
 
 
 def compute(t: Tables, as_of: dt.date, wanted: Iterable[str] | None = None) -> pl.DataFrame:
@@ -173,217 +182,274 @@ def compute(t: Tables, as_of: dt.date, wanted: Iterable[str] | None = None) -> p
     if bad:
         raise PopulationError(f"no vectorised form for indicator(s) {', '.join(bad)}")
     want = set(names) | {"family_size", "region"}
-    n = t.families.height
-    mem, dec = _with_family_index(t)
-    m = _member_columns(mem, as_of)
-
-    aggs: list[pl.Expr] = [COUNTS[c].sum().cast(pl.Int64).alias(c) for c in COUNTS if c in want]
-    aggs += _special_aggs(want, as_of)
-    fam = m.group_by("fidx").agg(aggs).sort("fidx").collect()
-    if fam.height != n:
-        raise PopulationError(f"families: {n - fam.height} family(ies) without members")
-    cols: dict[str, pl.Series | np.ndarray] = {"family_id": t.families.get_column("family_id")}
+    lay = layout(t)
+    if int(lay.sizes.max()) > MAX_MEMBERS:
+        bad = t.families.get_column("family_id")[int(np.argmax(lay.sizes))]
+        raise PopulationError(f"members: family {bad!r} has more than {MAX_MEMBERS} members")
+    mem = lay.members.lazy().with_columns(
+        am=months_between(pl.col("birth_date"), as_of), grp=pl.col("disability_group").fill_null(0),
+    ).with_columns(age=pl.col("am") // 12).collect()
+    counted = {c: COUNTS[c] for c in COUNTS if c in want}
+    counted.update({c: COUNTS[c] for c in ("children_under_18", "infants_under_1_5", "dependants",
+                                           "employed_adults", "family_size")})
+    counted.update(HELPERS)
+    counts = _counts(mem, lay, counted)
+    if (counts["_heads"] != 1).any():
+        bad = t.families.get_column("family_id")[int(np.flatnonzero(counts["_heads"] != 1)[0])]
+        raise PopulationError(f"members.relation: family {bad!r} must have exactly one 'head'")
+    cols: dict[str, object] = {"family_id": t.families.get_column("family_id")}
     for c in COUNTS:
         if c in want:
-            cols[c] = fam.get_column(c)
-    if want & set(ORDERED):
-        cols.update(_ordered(m, n, as_of, want))
-    if want & {"survivor_dependants", "deceased_breadwinners", "months_since_breadwinner_death",
-               "months_since_death_of_recipient"}:
-        cols.update(_deaths(dec, fam, n, as_of, want))
-    cols.update(_finish(t, mem, fam, want, as_of))
+            cols[c] = counts[c]
+    special = Special(t, lay, mem, counts, as_of)
+    for name in sorted(want - set(COUNTS)):
+        if name not in cols:
+            cols.update(special.get(name))
     out = pl.DataFrame({k: cols[k] for k in ["family_id", *[x for x in indicators.REGISTRY if x in want]]})
-    return out.with_columns(
-        [pl.col(c).cast(pl.Int64) for c in out.columns if c in SCALE]
-    )
+    return out.with_columns([pl.col(c).cast(pl.Int64) for c in out.columns if c in SCALE])
 
 
-def _special_aggs(want: set[str], as_of: dt.date) -> list[pl.Expr]:
-    aggs: list[pl.Expr] = []
-    if "youngest_child_age_months" in want:
-        aggs.append(am.filter(child).min().alias("_youngest"))
-    if "head_age_years" in want:
-        aggs.append(age.filter(pl.col("relation") == "head").first().alias("head_age_years"))
-        aggs.append((pl.col("relation") == "head").sum().alias("_heads"))
-    if "single_parent_family" in want:
-        aggs.append((pl.col("relation") == "spouse").any().alias("_spouse"))
-        aggs.append((child & (age < 18)).sum().alias("_minors"))
-    if "parent_eligible_residency" in want:
-        aggs.append((parent & pl.col("citizenship").is_in(RESIDENT)).any().alias("parent_eligible_residency"))
-    if "all_members_residents" in want:
-        aggs.append(pl.col("citizenship").is_in(RESIDENT).all().alias("all_members_residents"))
-    for sex in ("male", "female"):
-        if f"oldest_{sex}_non_pensioner_age_years" in want:
-            aggs.append(am.filter((pl.col("sex") == sex) & (emp != "pensioner")).max().alias(f"_oldest_{sex}"))
-    if want & {"carer_insured", "carer_avg_insured_income_24m_kzt"}:
-        # First parent in member order by preference: childcare leave, not working, the spouse, anyone.
-        pref = (pl.when(emp == "childcare_leave").then(0)
-                .when(emp.is_in(["none", "unemployed", "student"])).then(1)
-                .when(pl.col("relation") == "spouse").then(2).otherwise(3))
-        key = pl.when(parent).then(pref.cast(pl.Int64) * 2**40 + pl.col("pos").cast(pl.Int64)).otherwise(2**62)
-        aggs.append(pl.col("gfss_participant").get(key.arg_min()).alias("_carer_gfss"))
-        aggs.append(pl.col("avg_insured_income_24m_kzt").get(key.arg_min()).alias("_carer_avg24"))
-        aggs.append((child & _between(am, 0, 18)).any().alias("_has_infant"))
-    if want & {"maternity_leave_days", "maternity_avg_income_12m_kzt"}:
-        days = pl.col("maternity_leave_days").fill_null(0)
-        key = pl.when(pl.col("gfss_participant") & (days > 0)).then(
-            days.cast(pl.Int64) * _KEY_IIN + pl.col("iin").cast(pl.Int64)).otherwise(-1)
-        aggs.append(key.max().alias("_mat_key"))
-        aggs.append(days.get(key.arg_max()).alias("_mat_days"))
-        aggs.append(pl.col("avg_insured_income_12m_kzt").get(key.arg_max()).alias("_mat_avg12"))
-    if want & {"months_since_insured_job_loss", "job_loser_avg_income_24m_kzt", "job_loser_insurance_months"}:
-        lost = pl.col("job_lost_on")
-        ok = (emp == "unemployed") & pl.col("gfss_participant") & lost.is_not_null() & (lost <= as_of)
-        key = pl.when(ok).then(_day_key(lost) * _KEY_IIN + pl.col("iin").cast(pl.Int64)).otherwise(-1)
-        aggs.append(key.max().alias("_job_key"))
-        aggs.append(lost.get(key.arg_max()).alias("_job_lost_on"))
-        aggs.append(pl.col("avg_insured_income_24m_kzt").get(key.arg_max()).alias("_job_avg24"))
-        aggs.append(pl.col("insurance_record_months").get(key.arg_max()).alias("_job_record"))
-    if want & {"total_income_kzt", "per_capita_income_kzt"}:
-        aggs.append(income.sum().alias("_income_sum"))
-        aggs.append((income != income.floor()).any().alias("_income_fraction"))
-    if "dependency_ratio" in want:
-        aggs.append(COUNTS["dependants"].sum().alias("_dep"))
-        aggs.append(COUNTS["employed_adults"].sum().alias("_emp"))
-    if want & {"altyn_alqa_mothers", "kumis_alqa_mothers"}:
-        awards = pl.col("awards").fill_null([])
-        seven = awards.list.set_intersection(pl.lit(SEVEN, dtype=pl.List(pl.String))).list.len() > 0
-        kumis = awards.list.contains("kumis_alqa") & ~seven
-        aggs.append(seven.sum().alias("altyn_alqa_mothers"))
-        aggs.append(kumis.sum().alias("kumis_alqa_mothers"))
-    if "survivor_dependants" in want:
-        aggs.append(((child & ((age < 18) | ((age < 23) & fts))) | (emp == "pensioner")).sum().alias("_surv"))
-    return aggs
-
-
-def _ordered(m: pl.LazyFrame, n: int, as_of: dt.date, want: set[str]) -> dict[str, np.ndarray]:
-    """Counts that need each child's birth order: children sorted by (birth date, IIN)."""
-    key = _day_key(pl.col("birth_date")) * _KEY_IIN + pl.col("iin").cast(pl.Int64)
-    kids = (m.filter(child).select("fidx", "am", born=pl.col("birth_date") <= as_of, key=key)
-            .sort("fidx", "key")
-            .with_columns(row=pl.int_range(pl.len(), dtype=pl.Int64))
-            .with_columns(start=pl.when(pl.col("fidx") != pl.col("fidx").shift(1)).then(pl.col("row"))
-                          .otherwise(None).forward_fill().fill_null(0))
-            .with_columns(order=pl.col("row") - pl.col("start") + 1))
-    names = [c for c in ORDERED if c in want]
-    agg = kids.group_by("fidx").agg([ORDERED[c].sum().alias(c) for c in names]).collect()
-    idx = agg.get_column("fidx").to_numpy()
-    out: dict[str, np.ndarray] = {}
-    for c in names:
-        arr = np.zeros(n, dtype=np.int64)
-        arr[idx] = agg.get_column(c).to_numpy()
-        out[c] = arr
+def _counts(mem: pl.DataFrame, lay: Layout, preds: dict[str, pl.Expr]) -> dict[str, Ints]:
+    """Per-family member counts, eight 8-bit counters per 64-bit word, one cumulative sum per word."""
+    names = list(preds)
+    words = []
+    for w in range(0, len(names), 8):
+        group = names[w:w + 8]
+        word = preds[group[0]].cast(pl.UInt64)
+        for j, c in enumerate(group[1:], start=1):
+            word = word + preds[c].cast(pl.UInt64) * pl.lit(1 << (8 * j), dtype=pl.UInt64)
+        words.append(word.alias(f"w{w}"))
+    packed = mem.select(words)
+    out: dict[str, Ints] = {}
+    for w in range(0, len(names), 8):
+        sums = lay.segment_sum(np.asarray(packed.get_column(f"w{w}").to_numpy(), dtype=np.uint64))
+        for j, c in enumerate(names[w:w + 8]):
+            out[c] = ((sums >> np.uint64(8 * j)) & np.uint64(0xFF)).astype(np.int64)
     return out
 
 
-def _deaths(dec: pl.DataFrame, fam: pl.DataFrame, n: int, as_of: dt.date, want: set[str]) -> dict[str, np.ndarray]:
-    dod = pl.col("date_of_death")
-    bw = pl.col("relation").is_in(["head", "spouse"]) & (dod <= as_of)
-    rec = pl.col("received_benefit_or_pension") & (dod <= as_of)
-    agg = dec.lazy().group_by("fidx").agg(
-        bw.sum().alias("bw"), dod.filter(bw).max().alias("bw_last"), dod.filter(rec).max().alias("rec_last"),
-    ).with_columns(
-        bw_months=months_between(pl.col("bw_last"), as_of), rec_months=months_between(pl.col("rec_last"), as_of),
-    ).collect()
-    idx = agg.get_column("fidx").to_numpy()
+class Special:
+    """The indicators that are not plain counts, computed on demand (several share work)."""
 
-    def spread(col: str, default: int) -> np.ndarray:
-        arr = np.full(n, default, dtype=np.int64)
-        arr[idx] = agg.get_column(col).fill_null(default).to_numpy()
-        return arr
+    def __init__(self, t: Tables, lay: Layout, mem: pl.DataFrame, counts: dict[str, Ints], as_of: dt.date):
+        self.t, self.lay, self.mem, self.counts, self.as_of = t, lay, mem, counts, as_of
+        self.n = t.families.height
+        self.done: dict[str, object] = {}
 
-    bw_count = spread("bw", 0)
-    out = {
-        "deceased_breadwinners": bw_count,
-        "months_since_breadwinner_death": spread("bw_months", NONE_MONTHS),
-        "months_since_death_of_recipient": spread("rec_months", NONE_MONTHS),
-    }
-    if "survivor_dependants" in want:
-        out["survivor_dependants"] = np.where(bw_count > 0, fam.get_column("_surv").to_numpy(), 0)
-    return {k: v for k, v in out.items() if k in want}
+    def get(self, name: str) -> dict[str, object]:
+        """The columns computed with `name` (a group of indicators computed together)."""
+        if name not in self.done:
+            self.done.update(self._compute(name))
+        return {k: v for k, v in self.done.items() if k == name}
+
+    def _col(self, name: str) -> npt.NDArray[np.generic]:
+        return self.mem.get_column(name).to_numpy()
+
+    def _compute(self, name: str) -> dict[str, object]:
+        c, lay = self.counts, self.lay
+        if name == "region":
+            return {"region": self.t.families.get_column("region").cast(pl.String)}
+        if name == "head_age_years":
+            head_age = self.mem.select(pl.when(pl.col("relation") == "head").then(age).otherwise(0)
+                                       .cast(pl.Int64)).to_series().to_numpy()
+            return {"head_age_years": lay.segment_sum(head_age)}
+        if name == "single_parent_family":
+            return {name: (c["_spouses"] == 0) & (c["children_under_18"] > 0)}
+        if name == "parent_eligible_residency":
+            return {name: c["_parent_resident"] > 0}
+        if name == "all_members_residents":
+            return {name: c["_non_resident"] == 0}
+        if name == "youngest_child_age_months":
+            return {name: self._extreme(child, am, np.minimum, NONE_MONTHS)}
+        if name.startswith("oldest_"):
+            sex = "male" if name.startswith("oldest_male") else "female"
+            months = self._extreme((pl.col("sex") == sex) & (emp != "pensioner"), am, np.maximum, None)
+            null = months == np.iinfo(np.int64).min
+            vals = _lookup(np.where(null, 0, months), lambda mo: _scaled4(mo / 12))
+            return {name: np.where(null, 0, vals)}
+        if name in ("carer_insured", "carer_avg_insured_income_24m_kzt"):
+            return self._carer()
+        if name in ("maternity_leave_days", "maternity_avg_income_12m_kzt"):
+            return self._maternity()
+        if name in ("months_since_insured_job_loss", "job_loser_avg_income_24m_kzt", "job_loser_insurance_months"):
+            return self._job_loser()
+        if name in ("total_income_kzt", "per_capita_income_kzt"):
+            return self._income()
+        if name == "dependency_ratio":
+            pair = c["dependants"] * 1000 + c["employed_adults"]
+            return {name: _lookup(pair, lambda p: _scaled4(p // 1000 / max(1, p % 1000)))}
+        if name == "median_income_kzt":
+            return {name: _money(self.t.families.get_column("median_income_kzt"))}
+        if name in ("non_mortgage_loans_kzt", "has_non_mortgage_loan"):
+            loans = self.t.families.get_column("non_mortgage_outstanding").fill_null(0.0)
+            return {"non_mortgage_loans_kzt": _money(loans), "has_non_mortgage_loan": loans > 0}
+        if name in ("altyn_alqa_mothers", "kumis_alqa_mothers"):
+            return self._awards()
+        if name in ORDERED:
+            return self._ordered()
+        if name in ("deceased_breadwinners", "months_since_breadwinner_death", "survivor_dependants",
+                    "months_since_death_of_recipient"):
+            return self._deaths()
+        raise PopulationError(f"no vectorised form for indicator {name}")
+
+    def _extreme(self, where: pl.Expr, value: pl.Expr, ufunc: np.ufunc, default: int | None) -> Ints:
+        """Per-family minimum or maximum of `value` over members where `where` holds."""
+        flag = self.mem.select(where.alias("w")).to_series().to_numpy()
+        rows = np.flatnonzero(flag)
+        vals = self.mem.select(value.cast(pl.Int64)).to_series().to_numpy()[rows]
+        empty = np.iinfo(np.int64).max if ufunc is np.minimum else np.iinfo(np.int64).min
+        out = np.full(self.n, empty, dtype=np.int64)
+        if len(rows):
+            f = self.lay.fidx[rows]
+            starts = np.flatnonzero(np.r_[True, f[1:] != f[:-1]])
+            out[f[starts]] = ufunc.reduceat(vals, starts)
+        if default is not None:
+            out[out == empty] = default
+        return out
+
+    def _best_rows(self, where: pl.Expr, key: pl.Expr) -> Ints:
+        """For each family with a member where `where` holds, the row with the largest `key`."""
+        frame = self.mem.lazy().with_row_index("row").filter(where).select("row", key=key).collect()
+        if frame.height == 0:
+            return np.zeros(0, dtype=np.int64)
+        rows = frame.get_column("row").to_numpy().astype(np.int64)
+        keys = frame.get_column("key").to_numpy()
+        order = np.lexsort((-keys, self.lay.fidx[rows]))
+        rows = rows[order]
+        f = self.lay.fidx[rows]
+        first = np.r_[True, f[1:] != f[:-1]]
+        return rows[first]
+
+    def _optional_money(self, rows: Ints, column: str) -> pl.Series:
+        """Money of the member at `rows` for their families: null where unknown, 0 for other families."""
+        picked = _money(self.mem.get_column(column).gather(rows))
+        vals = self.lay.spread(rows, picked.fill_null(0).to_numpy(), 0)
+        null_at = self.lay.fidx[rows[picked.is_null().to_numpy()]]
+        return pl.Series(vals, dtype=pl.Int64).scatter(null_at, None)
+
+    def _carer(self) -> dict[str, object]:
+        # First parent in member order by preference: childcare leave, not working, the spouse, anyone.
+        pref = (pl.when(emp == "childcare_leave").then(0).when(emp.is_in(["none", "unemployed", "student"])).then(1)
+                .when(pl.col("relation") == "spouse").then(2).otherwise(3))
+        key = self.mem.with_row_index("row").select(
+            pl.when(parent).then(pref.cast(pl.Int64) * 2**_ROW_BITS + pl.col("row").cast(pl.Int64))
+            .otherwise(np.iinfo(np.int64).max)).to_series().to_numpy()
+        best = np.minimum.reduceat(key, self.lay.starts)
+        rows = best & (2**_ROW_BITS - 1)  # every family has a head, so every family has a carer
+        gfss = self.mem.get_column("gfss_participant").fill_null(False).to_numpy()[rows]
+        relevant = np.flatnonzero(gfss & (self.counts["infants_under_1_5"] > 0))
+        avg = _money(self.mem.get_column("avg_insured_income_24m_kzt").gather(rows[relevant]))
+        vals = np.zeros(self.n, dtype=np.int64)
+        vals[relevant] = avg.fill_null(0).to_numpy()
+        income24 = pl.Series(vals, dtype=pl.Int64).scatter(relevant[avg.is_null().to_numpy()], None)
+        return {"carer_insured": gfss, "carer_avg_insured_income_24m_kzt": income24}
+
+    def _maternity(self) -> dict[str, object]:
+        days = pl.col("maternity_leave_days").fill_null(0)
+        rows = self._best_rows(pl.col("gfss_participant") & (days > 0),
+                               days.cast(pl.Int64) * _KEY_IIN + pl.col("iin").cast(pl.Int64))
+        mdays = self.mem.get_column("maternity_leave_days").gather(rows).to_numpy()
+        return {"maternity_leave_days": self.lay.spread(rows, mdays, 0),
+                "maternity_avg_income_12m_kzt": self._optional_money(rows, "avg_insured_income_12m_kzt")}
+
+    def _job_loser(self) -> dict[str, object]:
+        lost = pl.col("job_lost_on")
+        ok = (emp == "unemployed") & pl.col("gfss_participant") & lost.is_not_null() & (lost <= self.as_of)
+        rows = self._best_rows(ok, _day_key(lost) * _KEY_IIN + pl.col("iin").cast(pl.Int64))
+        since = self.mem[rows].select(months_between(lost, self.as_of)).to_series().to_numpy()
+        record = self.mem.get_column("insurance_record_months").gather(rows)
+        rec = pl.Series(self.lay.spread(rows, record.fill_null(0).to_numpy(), 0), dtype=pl.Int64)
+        rec = rec.scatter(self.lay.fidx[rows[record.is_null().to_numpy()]], None)
+        return {"months_since_insured_job_loss": self.lay.spread(rows, since, NONE_MONTHS),
+                "job_loser_avg_income_24m_kzt": self._optional_money(rows, "avg_insured_income_24m_kzt"),
+                "job_loser_insurance_months": rec}
+
+    def _income(self) -> dict[str, object]:
+        values = self.mem.get_column("monthly_income_kzt").to_numpy()
+        if (self.counts["_fraction"] > 0).any() or (values > 2**50).any():
+            # Non-integral incomes: the order of additions matters, so add as sum() does.
+            total = exact.group_sum(self.lay.fidx, values, self.n)
+        else:
+            total = self.lay.segment_sum(values.astype(np.int64)).astype(np.float64)
+        return {"total_income_kzt": exact.round_scaled(total, 2),
+                "per_capita_income_kzt": exact.round_scaled(total / self.lay.sizes, 2)}
+
+    def _awards(self) -> dict[str, object]:
+        frame = self.mem.lazy().with_row_index("row").filter(pl.col("awards").list.len() > 0).select(
+            "row", "awards").collect()
+        flags = frame.select(seven=pl.col("awards").list.eval(pl.element().is_in(SEVEN)).list.any(),
+                             kumis=pl.col("awards").list.contains("kumis_alqa"))
+        seven = flags.get_column("seven").to_numpy().astype(bool)
+        kumis = flags.get_column("kumis").to_numpy().astype(bool) & ~seven
+        f = self.lay.fidx[frame.get_column("row").to_numpy().astype(np.int64)]
+        return {"altyn_alqa_mothers": np.bincount(f, weights=seven, minlength=self.n).astype(np.int64),
+                "kumis_alqa_mothers": np.bincount(f, weights=kumis, minlength=self.n).astype(np.int64)}
+
+    def _ordered(self) -> dict[str, object]:
+        """Counts that need birth order: children sorted by (birth date, IIN) within the family."""
+        has_infant = self.counts["infants_under_1_5"] > 0  # a birth in the last 12 months is an infant too
+        member_has = pl.Series(has_infant[self.lay.fidx])
+        frame = self.mem.lazy().with_row_index("row").filter(child & member_has).select(
+            "row", "am", born=pl.col("birth_date") <= self.as_of,
+            key=_day_key(pl.col("birth_date")) * _KEY_IIN + pl.col("iin").cast(pl.Int64)).collect()
+        rows = frame.get_column("row").to_numpy().astype(np.int64)
+        keys = frame.get_column("key").to_numpy()
+        f = self.lay.fidx[rows]
+        if len(rows) and not bool(((f[1:] != f[:-1]) | (keys[1:] > keys[:-1])).all()):
+            order = np.lexsort((keys, f))
+            rows, keys, f = rows[order], keys[order], f[order]
+            frame = frame[order]
+        starts = np.flatnonzero(np.r_[True, f[1:] != f[:-1]]) if len(f) else np.zeros(0, dtype=np.int64)
+        rank = np.arange(len(f)) - np.repeat(starts, np.diff(np.r_[starts, len(f)])) + 1
+        months = frame.get_column("am").to_numpy()
+        born = frame.get_column("born").to_numpy()
+        infant = (months >= 0) & (months < 18)
+        newborn = (months >= 0) & (months < 12) & born
+        preds = {
+            "infants_order_1": infant & (rank == 1), "infants_order_2": infant & (rank == 2),
+            "infants_order_3": infant & (rank == 3), "infants_order_4plus": infant & (rank >= 4) & (rank < 100),
+            "births_last_12m": newborn, "births_last_12m_order_1_3": newborn & (rank <= 3),
+            "births_last_12m_order_4plus": newborn & (rank >= 4),
+        }
+        return {k: np.bincount(f, weights=v, minlength=self.n).astype(np.int64) for k, v in preds.items()}
+
+    def _deaths(self) -> dict[str, object]:
+        dec = self.t.deceased.with_columns(fidx=family_index(self.t.families.get_column("family_id"),
+                                                              self.t.deceased.get_column("family_id")))
+        if dec.get_column("fidx").null_count():
+            bad = dec.filter(pl.col("fidx").is_null()).get_column("family_id")[0]
+            raise PopulationError(f"deceased.family_id: deceased member of unknown family {bad!r}")
+        dod = pl.col("date_of_death")
+        bw = pl.col("relation").is_in(["head", "spouse"]) & (dod <= self.as_of)
+        rec = pl.col("received_benefit_or_pension") & (dod <= self.as_of)
+        agg = dec.lazy().group_by("fidx").agg(
+            bw.sum().alias("bw"), dod.filter(bw).max().alias("bw_last"), dod.filter(rec).max().alias("rec_last"),
+        ).with_columns(
+            bw_months=months_between(pl.col("bw_last"), self.as_of),
+            rec_months=months_between(pl.col("rec_last"), self.as_of),
+        ).collect()
+        idx = agg.get_column("fidx").to_numpy().astype(np.int64)
+
+        def spread(col: str, default: int) -> Ints:
+            arr = np.full(self.n, default, dtype=np.int64)
+            arr[idx] = agg.get_column(col).fill_null(default).to_numpy()
+            return arr
+
+        bw_count = spread("bw", 0)
+        return {
+            "deceased_breadwinners": bw_count,
+            "months_since_breadwinner_death": spread("bw_months", NONE_MONTHS),
+            "months_since_death_of_recipient": spread("rec_months", NONE_MONTHS),
+            "survivor_dependants": np.where(bw_count > 0, self.counts["_survivors"], 0),
+        }
 
 
 def _money(values: pl.Series) -> pl.Series:
-    """round(x, 2) in tiyn, nulls kept."""
-    arr = values.cast(pl.Float64).to_numpy()
-    null = values.is_null().to_numpy()
-    scaled = exact.round_scaled(np.where(null, 0.0, arr), 2)
-    return pl.Series(values.name, scaled, dtype=pl.Int64).scatter(np.flatnonzero(null), None)
-
-
-def _finish(t: Tables, mem: pl.DataFrame, fam: pl.DataFrame, want: set[str], as_of: dt.date
-            ) -> dict[str, pl.Series | np.ndarray]:
-    out: dict[str, pl.Series | np.ndarray] = {}
-    g = fam.get_column
-    families = t.families
-    if "youngest_child_age_months" in want:
-        out["youngest_child_age_months"] = g("_youngest").fill_null(NONE_MONTHS)
-    if "head_age_years" in want:
-        heads = g("_heads").to_numpy()
-        if (heads != 1).any():
-            bad = families.get_column("family_id")[int(np.flatnonzero(heads != 1)[0])]
-            raise PopulationError(f"members.relation: family {bad!r} must have exactly one 'head'")
-        out["head_age_years"] = g("head_age_years")
-    if "single_parent_family" in want:
-        out["single_parent_family"] = (~g("_spouse")) & (g("_minors") > 0)
-    if "region" in want:
-        out["region"] = families.get_column("region").cast(pl.String)
-    for c in ("parent_eligible_residency", "all_members_residents", "altyn_alqa_mothers", "kumis_alqa_mothers",
-              "head_age_years"):
-        if c in want and c not in out:
-            out[c] = g(c)
-    for sex in ("male", "female"):
-        name = f"oldest_{sex}_non_pensioner_age_years"
-        if name in want:
-            months = g(f"_oldest_{sex}")
-            null = months.is_null().to_numpy()
-            vals = _lookup(months.fill_null(0).to_numpy(), lambda mo: _scaled4(mo / 12))
-            out[name] = np.where(null, 0, vals)
-    if want & {"carer_insured", "carer_avg_insured_income_24m_kzt"}:
-        gfss = g("_carer_gfss").fill_null(False)
-        out["carer_insured"] = gfss
-        relevant = (gfss & g("_has_infant")).to_numpy()
-        avg = _money(g("_carer_avg24"))
-        out["carer_avg_insured_income_24m_kzt"] = pl.Series(
-            "x", np.where(relevant, avg.fill_null(-1).to_numpy(), 0), dtype=pl.Int64
-        ).scatter(np.flatnonzero(relevant & avg.is_null().to_numpy()), None)
-    if want & {"maternity_leave_days", "maternity_avg_income_12m_kzt"}:
-        has = (g("_mat_key") >= 0).to_numpy()
-        out["maternity_leave_days"] = np.where(has, g("_mat_days").fill_null(0).to_numpy(), 0)
-        avg = _money(g("_mat_avg12"))
-        out["maternity_avg_income_12m_kzt"] = pl.Series(
-            "x", np.where(has, avg.fill_null(-1).to_numpy(), 0), dtype=pl.Int64
-        ).scatter(np.flatnonzero(has & avg.is_null().to_numpy()), None)
-    if want & {"months_since_insured_job_loss", "job_loser_avg_income_24m_kzt", "job_loser_insurance_months"}:
-        has = (g("_job_key") >= 0).to_numpy()
-        since = fam.select(months_between(pl.col("_job_lost_on"), as_of)).to_series().fill_null(0).to_numpy()
-        out["months_since_insured_job_loss"] = np.where(has, since, NONE_MONTHS)
-        avg = _money(g("_job_avg24"))
-        out["job_loser_avg_income_24m_kzt"] = pl.Series(
-            "x", np.where(has, avg.fill_null(-1).to_numpy(), 0), dtype=pl.Int64
-        ).scatter(np.flatnonzero(has & avg.is_null().to_numpy()), None)
-        rec = g("_job_record")
-        out["job_loser_insurance_months"] = pl.Series(
-            "x", np.where(has, rec.fill_null(-1).to_numpy(), 0), dtype=pl.Int64
-        ).scatter(np.flatnonzero(has & rec.is_null().to_numpy()), None)
-    if want & {"total_income_kzt", "per_capita_income_kzt"}:
-        size = fam.get_column("family_size").to_numpy() if "family_size" in fam.columns else None
-        if bool(g("_income_fraction").any()):
-            # Non-integral incomes: the order of additions matters, so add as sum() does.
-            total = exact.group_sum(mem.get_column("fidx").to_numpy().astype(np.int64),
-                                    mem.get_column("monthly_income_kzt").to_numpy(), t.families.height)
-        else:
-            total = g("_income_sum").to_numpy()
-        out["total_income_kzt"] = exact.round_scaled(total, 2)
-        assert size is not None
-        out["per_capita_income_kzt"] = exact.round_scaled(total / size, 2)
-    if "dependency_ratio" in want:
-        pair = g("_dep").cast(pl.Int64).to_numpy() * 1000 + g("_emp").cast(pl.Int64).to_numpy()
-        out["dependency_ratio"] = _lookup(pair, lambda p: _scaled4(p // 1000 / max(1, p % 1000)))
-    if "median_income_kzt" in want:
-        out["median_income_kzt"] = _money(families.get_column("median_income_kzt"))
-    if want & {"non_mortgage_loans_kzt", "has_non_mortgage_loan"}:
-        loans = families.get_column("non_mortgage_outstanding").fill_null(0.0)
-        out["non_mortgage_loans_kzt"] = _money(loans)
-        out["has_non_mortgage_loan"] = loans > 0
-    return out
+    """round(x, 2) in tiyn, nulls kept (whole tenge directly, the rest through `exact`)."""
+    arr = np.asarray(values.cast(pl.Float64).fill_null(0.0).to_numpy(), dtype=np.float64)
+    scaled = (arr * 100).astype(np.int64)
+    fraction = np.flatnonzero(arr != np.floor(arr))
+    if len(fraction):
+        scaled[fraction] = exact.round_scaled(arr[fraction], 2)
+    out = pl.Series(values.name, scaled, dtype=pl.Int64)
+    return out.scatter(np.flatnonzero(values.is_null().to_numpy()), None) if values.null_count() else out

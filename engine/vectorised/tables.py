@@ -22,10 +22,6 @@ import polars as pl
 
 from engine import model
 
-RELATION = pl.Enum(list(model.RELATIONS))
-SEX = pl.Enum(["male", "female"])
-CITIZENSHIP = pl.Enum(list(model.CITIZENSHIPS))
-EMPLOYMENT = pl.Enum(list(model.EMPLOYMENTS))
 REGION = pl.Enum(list(model.REGIONS))
 
 FAMILY_SCHEMA: dict[str, Any] = {
@@ -65,7 +61,6 @@ DECEASED_SCHEMA: dict[str, Any] = {
     "received_benefit_or_pension": pl.Boolean,
 }
 FILES = {"families": "families.parquet", "members": "members.parquet", "deceased": "deceased.parquet"}
-_ENUMS = {"relation": RELATION, "sex": SEX, "citizenship": CITIZENSHIP, "employment": EMPLOYMENT}
 
 
 class PopulationError(ValueError):
@@ -74,7 +69,7 @@ class PopulationError(ValueError):
 
 @dataclass
 class Tables:
-    """Families, members (with `pos`) and deceased, with enum-typed categorical columns."""
+    """Families, members (with `pos`, the row number in the file) and deceased, validated."""
 
     families: pl.DataFrame
     members: pl.DataFrame
@@ -86,9 +81,13 @@ class Tables:
         return self.families.height
 
 
-def partition_filter(index: int, count: int, column: str = "family_id") -> pl.Expr:
-    """Rows of partition `index` of `count`, by a hash of the family id (stable within a polars version)."""
-    return (pl.col(column).hash(seed=20260101) % count) == index
+# Fields the snapshot model lets a registry omit, with the model's default.
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "families": {"non_mortgage_outstanding": 0.0},
+    "members": {"has_disability": False, "disability_since_childhood": False, "full_time_student": False,
+                "awards": []},
+    "deceased": {"employment": "none", "gfss_participant": False, "received_benefit_or_pension": False},
+}
 
 
 def _typed(lf: pl.LazyFrame, schema: dict[str, Any], what: str) -> pl.LazyFrame:
@@ -96,13 +95,12 @@ def _typed(lf: pl.LazyFrame, schema: dict[str, Any], what: str) -> pl.LazyFrame:
     missing = [c for c in schema if c not in names]
     if missing:
         raise PopulationError(f"{what}: missing column(s) {', '.join(missing)}")
+    defaults = DEFAULTS.get(what, {})
     exprs = []
     for col, dtype in schema.items():
         e = pl.col(col).cast(dtype, strict=True)
-        if col in _ENUMS:
-            e = e.cast(_ENUMS[col], strict=True)
-        if col == "region":
-            e = e.cast(REGION, strict=True)
+        if col in defaults:
+            e = e.fill_null(pl.lit(defaults[col], dtype=dtype))
         exprs.append(e)
     return lf.select(exprs)
 
@@ -117,20 +115,71 @@ def _collect(lf: pl.LazyFrame, what: str) -> pl.DataFrame:
 
 
 def prepare(families: pl.LazyFrame, members: pl.LazyFrame, deceased: pl.LazyFrame,
-            partition: tuple[int, int] | None = None) -> Tables:
-    """Type-check the three tables, number member rows (`pos`) and keep one hash partition."""
+            family_range: tuple[str, str] | None = None) -> Tables:
+    """Type-check and validate the three tables and number member rows (`pos`), keeping only
+    the families whose id lies in `family_range` (inclusive) when one is given."""
     members = members.with_row_index("pos")
     fam = _typed(families, FAMILY_SCHEMA, "families")
     mem = _typed(members, {"pos": pl.UInt32, **MEMBER_SCHEMA}, "members")
     dec = _typed(deceased, DECEASED_SCHEMA, "deceased")
-    if partition is not None and partition[1] > 1:
-        flt = partition_filter(*partition)
+    if family_range is not None:
+        flt = pl.col("family_id").is_between(pl.lit(family_range[0]), pl.lit(family_range[1]))
         fam, mem, dec = fam.filter(flt), mem.filter(flt), dec.filter(flt)
-    return Tables(_collect(fam, "families"), _collect(mem, "members"), _collect(dec, "deceased"))
+    t = Tables(_collect(fam, "families"), _collect(mem, "members"), _collect(dec, "deceased"))
+    validate(t)
+    return t
 
 
-def read_parquet(directory: str | Path, partition: tuple[int, int] | None = None) -> Tables:
-    """Read a population directory (families/members/deceased Parquet), optionally one partition."""
+MAX_KZT = 1e12  # the snapshot model's limit on any amount
+# (table, rule name, violation expression): every value the snapshot model would refuse.
+_RULES: list[tuple[str, str, pl.Expr]] = [
+    ("families", "family_id", pl.col("family_id").is_null()),
+    ("families", "region", ~pl.col("region").is_in(list(model.REGIONS)) | pl.col("region").is_null()),
+    *[("families", c, pl.col(c).is_nan() | (pl.col(c) < 0) | (pl.col(c) > MAX_KZT))
+      for c in ("non_mortgage_outstanding", "median_income_kzt")],
+    ("members", "family_id", pl.col("family_id").is_null()),
+    ("members", "iin", (pl.col("iin").str.len_bytes() != 12) | pl.col("iin").str.starts_with("-")
+     | pl.col("iin").cast(pl.Int64, strict=False).is_null()),
+    ("members", "birth_date", pl.col("birth_date").is_null()),
+    *[("members", c, ~pl.col(c).is_in(list(allowed)).fill_null(False))
+      for c, allowed in (("relation", model.RELATIONS), ("sex", ("male", "female")),
+                         ("citizenship", model.CITIZENSHIPS), ("employment", model.EMPLOYMENTS))],
+    ("members", "disability_group", ~pl.col("disability_group").is_in([1, 2, 3]).fill_null(True)),
+    *[("members", c, pl.col(c).is_null()) for c in ("has_disability", "gfss_participant", "monthly_income_kzt")],
+    *[("members", c, pl.col(c).is_nan() | (pl.col(c) < 0) | (pl.col(c) > MAX_KZT))
+      for c in ("monthly_income_kzt", "avg_insured_income_12m_kzt", "avg_insured_income_24m_kzt")],
+    ("members", "insurance_record_months", ~pl.col("insurance_record_months").is_between(0, 900).fill_null(True)),
+    ("members", "maternity_leave_days", ~pl.col("maternity_leave_days").is_between(0, 366).fill_null(True)),
+    ("members", "awards", pl.col("awards").list.len().fill_null(0) > 5),
+    ("deceased", "family_id", pl.col("family_id").is_null()),
+    ("deceased", "date_of_death", pl.col("date_of_death").is_null()),
+    *[("deceased", c, ~pl.col(c).is_in(list(model.RELATIONS if c == "relation" else model.EMPLOYMENTS))
+       .fill_null(False)) for c in ("relation", "employment")],
+]
+
+
+def validate(t: Tables) -> None:
+    """Refuse what the snapshot model would refuse; the error names the column and a family."""
+    frames = {"families": t.families, "members": t.members, "deceased": t.deceased}
+    for table, frame in frames.items():
+        rules = [(name, e) for tbl, name, e in _RULES if tbl == table]
+        if frame.height == 0 or not rules:
+            continue
+        hits = frame.select([e.fill_null(False).any().alias(str(i)) for i, (_, e) in enumerate(rules)]).row(0)
+        for (name, e), hit in zip(rules, hits, strict=True):
+            if hit:
+                bad = frame.filter(e.fill_null(False)).row(0, named=True)
+                raise PopulationError(f"{table}.{name}: invalid value {bad[name]!r} (family {bad['family_id']!r})")
+    awards = t.members.select(pl.col("awards").explode().drop_nulls().unique()).to_series().to_list()
+    unknown = sorted(set(awards) - set(model.AWARDS))
+    if unknown:
+        raise PopulationError(f"members.awards: unknown award {unknown[0]!r}")
+
+
+
+def read_parquet(directory: str | Path, family_range: tuple[str, str] | None = None) -> Tables:
+    """Read a population directory (families/members/deceased Parquet), optionally only the
+    families whose id lies in `family_range` (inclusive)."""
     root = Path(directory)
     frames: dict[str, pl.LazyFrame] = {}
     for key, name in FILES.items():
@@ -141,20 +190,16 @@ def read_parquet(directory: str | Path, partition: tuple[int, int] | None = None
                 continue
             raise PopulationError(f"{path}: not found (expected the Parquet output of `familycard synth`)")
         frames[key] = pl.scan_parquet(path)
-    return prepare(frames["families"], frames["members"], frames["deceased"], partition)
+    return prepare(frames["families"], frames["members"], frames["deceased"], family_range)
 
 
 def write_parquet(tables: Tables, directory: str | Path) -> None:
-    """Write the tables as a population directory (string columns, no `pos`)."""
+    """Write the tables as a population directory (the layout `familycard synth` writes)."""
     root = Path(directory)
     root.mkdir(parents=True, exist_ok=True)
-    strings = {c: pl.col(c).cast(pl.String) for c in ("region", *_ENUMS)}
-    tables.families.with_columns(**{k: v for k, v in strings.items() if k in tables.families.columns}).write_parquet(
-        root / FILES["families"])
-    tables.members.drop("pos", strict=False).with_columns(
-        **{k: v for k, v in strings.items() if k in tables.members.columns}).write_parquet(root / FILES["members"])
-    tables.deceased.with_columns(**{k: v for k, v in strings.items() if k in tables.deceased.columns}).write_parquet(
-        root / FILES["deceased"])
+    tables.families.write_parquet(root / FILES["families"])
+    tables.members.drop("pos", strict=False).write_parquet(root / FILES["members"])
+    tables.deceased.write_parquet(root / FILES["deceased"])
 
 
 def from_snapshots(families: Iterable[model.Family]) -> Tables:

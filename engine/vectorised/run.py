@@ -1,0 +1,193 @@
+"""Every benefit's decision and the well-being level, for every family, from one compiled program.
+
+A `compiler.Program` (one epoch of the rulebook) becomes a few polars `with_columns` stages: per
+benefit a status (`eligible`, `not_eligible`, `insufficient_data`, `not_in_force`), the amount in
+whole tenge and the review reasons, decided exactly as `explain.outcome_python` and
+`explain.decide` do:
+
+- not in force when the benefit has no version on the date (no triggers then);
+- insufficient data when an indicator under `requires` is unknown (triggers still count);
+- eligible when every condition holds and some amount case applies (the first one is used);
+- the amount is the case formula, floored at 0, rounded by the `amount_rounding` parameter;
+- the reasons are the triggers that hold plus `insufficient_data`, sorted and de-duplicated.
+
+Output columns per benefit: `<id>.status`, `<id>.amount_kzt`, `<id>.review_reasons` (the reasons
+joined by commas, empty when none; an Enum of every combination). Per family: `family_id`,
+`region`, `family_size`, `wellbeing_level`, `wellbeing_score` (the score ×100 with one decimal, as
+in the API) and `review_decisions` (how many of its decisions a person must review).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from itertools import combinations
+
+import polars as pl
+
+from engine import compiler, indicators
+from engine.rulefile import Rulebook
+from engine.vectorised import indicators as vind
+from engine.vectorised import tables
+from engine.vectorised.translate import NARROW, WIDE, Column, Translator, is_wide, literal_scale, round_to
+
+STATUSES = ["eligible", "not_eligible", "insufficient_data", "not_in_force"]
+STATUS = pl.Enum(STATUSES)
+INSUFFICIENT = "insufficient_data"
+
+
+def columns_of(names: list[str]) -> dict[str, Column]:
+    """The kinds, scales and bounds of the indicator columns `vectorised.indicators` produces."""
+    return {n: Column(indicators.REGISTRY[n].kind, vind.SCALE.get(n, 0), vind.BOUND.get(n, 1)) for n in names}
+
+
+def reason_values(vocabulary: list[str]) -> list[str]:
+    """Every sorted, comma-joined combination of a benefit's review reasons ('' first)."""
+    vocab = sorted(set(vocabulary))
+    return [",".join(vocab[i] for i in combo) for k in range(len(vocab) + 1)
+            for combo in combinations(range(len(vocab)), k)]
+
+
+@dataclass
+class Compiled:
+    """The polars expressions of one program; built once, applied to any indicator frame."""
+
+    program: compiler.Program
+    stages: list[list[pl.Expr]]
+    benefit_ids: list[str]
+    periods: dict[str, str]
+    reasons: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def indicator_names(self) -> list[str]:
+        """The indicators the expressions read."""
+        return self.program.indicator_names
+
+    def output_columns(self) -> list[str]:
+        """The per-family result columns, in order."""
+        cols = ["family_id", "region", "family_size"]
+        for b in self.benefit_ids:
+            cols += [f"{b}.status", f"{b}.amount_kzt", f"{b}.review_reasons"]
+        return [*cols, "wellbeing_level", "wellbeing_score", "review_decisions"]
+
+
+def _gather(values: list[str], dtype: pl.Enum, index: pl.Expr) -> pl.Expr:
+    """values[index] as an Enum column (a gather from a small literal: no string building per row)."""
+    return pl.lit(pl.Series(values, dtype=dtype)).gather(index)
+
+
+def _reasons(bid: str, flags: list[tuple[str, pl.Expr]]) -> tuple[pl.Expr, list[str]]:
+    """Sorted, de-duplicated reasons as one comma-joined Enum value ('' when none)."""
+    vocab = sorted({r for r, _ in flags})
+    mask: pl.Expr = pl.lit(0, dtype=pl.UInt32)
+    for i, reason in enumerate(vocab):
+        hit = pl.any_horizontal([f for r, f in flags if r == reason])
+        mask = mask + hit.cast(pl.UInt32) * (1 << i)
+    by_mask = [",".join(r for i, r in enumerate(vocab) if bits >> i & 1) for bits in range(1 << len(vocab))]
+    values = reason_values(vocab)
+    return _gather(by_mask, pl.Enum(values), mask).alias(f"{bid}.review_reasons"), values
+
+
+_STATUS_CODE = {s: i for i, s in enumerate(STATUSES)}
+
+
+def _benefit(i: int, cb: compiler.CompiledBenefit, tr: Translator, rounding: str
+             ) -> tuple[list[pl.Expr], list[pl.Expr], list[str]]:
+    """(first-stage helper columns, final columns, reason values) of one benefit."""
+    bid = cb.benefit.id
+    if cb.version is None:
+        return [], [pl.lit("not_in_force", dtype=STATUS).alias(f"{bid}.status"),
+                    pl.lit(0, dtype=pl.Int64).alias(f"{bid}.amount_kzt"),
+                    pl.lit("", dtype=pl.Enum([""])).alias(f"{bid}.review_reasons")], [""]
+    m, ok, case = f"_m{i}", f"_ok{i}", f"_case{i}"
+    missing = pl.any_horizontal([pl.col(r).is_null() for r in cb.version.requires]) if cb.version.requires \
+        else pl.lit(False)
+    conds = [tr.boolean(c) for c in cb.conditions]
+    holds = pl.all_horizontal(conds) if conds else pl.lit(True)
+    k_all = len(cb.cases)
+    # The first amount case that applies (k_all when none): min over k of k, or k_all where it fails.
+    whens = [tr.boolean(c.when) if c.when is not None else None for c in cb.cases]
+    picks = [pl.lit(k, dtype=pl.Int32) if w is None
+             else pl.lit(k_all, dtype=pl.Int32) - w.cast(pl.Int32) * (k_all - k) for k, w in enumerate(whens)]
+    case_no = pl.min_horizontal(picks) if picks else pl.lit(k_all, dtype=pl.Int32)
+    formulas = [tr.number(c.formula) for c in cb.cases]
+    dtype = WIDE if any(is_wide(f) for f in formulas) else NARROW
+    scale = max((f.scale for f in formulas), default=0)
+    scaled = [f.expr.cast(dtype) * pl.lit(10 ** (scale - f.scale), dtype=dtype) for f in formulas]
+    if len(scaled) == 1:
+        amount = scaled[0]
+    else:
+        amount = pl.sum_horizontal([(pl.col(case) == k).cast(dtype) * v for k, v in enumerate(scaled)])
+    eligible = ~pl.col(m) & pl.col(ok) & (pl.col(case) < k_all)
+    code = (pl.col(m).cast(pl.UInt32) * _STATUS_CODE[INSUFFICIENT]
+            + (~pl.col(m) & ~eligible).cast(pl.UInt32) * _STATUS_CODE["not_eligible"])
+    status = _gather(STATUSES, STATUS, code)
+    exact = pl.max_horizontal(amount, pl.lit(0, dtype=dtype))
+    kzt = round_to(exact, scale, rounding, dtype) * eligible.cast(dtype)
+    flags = [(reason, tr.boolean(node)) for reason, node in cb.triggers] + [(INSUFFICIENT, pl.col(m))]
+    reasons, values = _reasons(bid, flags)
+    first = [missing.alias(m), holds.alias(ok), case_no.alias(case)]
+    final = [status.alias(f"{bid}.status"), kzt.cast(pl.Int64).alias(f"{bid}.amount_kzt"), reasons]
+    return first, final, values
+
+
+def _wellbeing(program: compiler.Program, book: Rulebook, tr: Translator) -> tuple[list[pl.Expr], list[pl.Expr]]:
+    weights = [literal_scale(rule.weight) for rule, _ in program.wellbeing]
+    scale = max((s for _, s in weights), default=0)
+    units = [pl.lit(w * 10 ** (scale - s), dtype=NARROW) for w, s in weights]
+    score = pl.sum_horizontal([tr.boolean(node).cast(NARROW) * u for (_, node), u in zip(program.wellbeing, units,
+                                                                                          strict=True)]) \
+        if units else pl.lit(0, dtype=NARROW)
+    levels = book.wellbeing.levels  # sorted by `below`: the level is the first whose bound is above the score
+    passed: list[pl.Expr] = []
+    for lv in levels[:-1]:
+        below, bs = literal_scale(lv.below)
+        s = max(scale, bs)
+        lhs = pl.col("_wb") * pl.lit(10 ** (s - scale), dtype=NARROW)
+        passed.append((lhs >= pl.lit(below * 10 ** (s - bs), dtype=NARROW)).cast(pl.UInt32))
+    index = pl.sum_horizontal(passed) if passed else pl.lit(0, dtype=pl.UInt32)
+    level = pl.lit(pl.Series([lv.level for lv in levels], dtype=pl.Int8)).gather(index)
+    # The API shows float((score * 100).quantize(Decimal('0.1'))): tenths of a percent, half-even.
+    tenths = round_to(pl.col("_wb") * pl.lit(1000, dtype=NARROW), scale, "half_even")
+    score_out = (tenths.cast(pl.Float64) / 10).alias("wellbeing_score")
+    return [score.alias("_wb")], [level.alias("wellbeing_level"), score_out]
+
+
+def compile_program(program: compiler.Program, book: Rulebook) -> Compiled:
+    """Translate every benefit and the well-being model of an epoch into polars expressions."""
+    tr = Translator(columns_of(program.indicator_names))
+    first: list[pl.Expr] = []
+    final: list[pl.Expr] = []
+    reasons: dict[str, list[str]] = {}
+    for i, cb in enumerate(program.benefits):
+        a, b, values = _benefit(i, cb, tr, program.rounding)
+        first += a
+        final += b
+        reasons[cb.benefit.id] = values
+    wb_first, wb_final = _wellbeing(program, book, tr)
+    first += wb_first
+    final += wb_final
+    return Compiled(program, [first, final], [cb.benefit.id for cb in program.benefits],
+                    {cb.benefit.id: cb.benefit.period for cb in program.benefits}, reasons)
+
+
+def decide(compiled: Compiled, ind: pl.DataFrame) -> pl.DataFrame:
+    """Per-family decisions from an indicator frame (`vectorised.indicators.compute`)."""
+    lf = ind.lazy()
+    for stage in compiled.stages:
+        if stage:
+            lf = lf.with_columns(stage)
+    review = pl.sum_horizontal(
+        [(pl.col(f"{b}.review_reasons").cast(pl.String) != "").cast(pl.Int32) for b in compiled.benefit_ids]
+    ) if compiled.benefit_ids else pl.lit(0)
+    out = lf.with_columns(
+        pl.col("region").cast(tables.REGION), pl.col("family_size").cast(pl.Int32),
+        review.cast(pl.Int32).alias("review_decisions"),
+    )
+    return out.select(compiled.output_columns()).collect()
+
+
+def evaluate(compiled: Compiled, population: tables.Tables, as_of: dt.date) -> pl.DataFrame:
+    """Indicators, then decisions, for every family of the population as of the date."""
+    ind = vind.compute(population, as_of, compiled.indicator_names)
+    return decide(compiled, ind)
