@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 
 from service.store import tables
@@ -28,12 +29,31 @@ def canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
+_PLAIN = frozenset({str, int, bool, type(None)})
+
+
+def canonical_flat(value: Mapping[str, Any]) -> str:
+    """`canonical` of a flat object (strings, integers, booleans, None, lists of those), faster.
+
+    orjson writes these exactly as `json.dumps` does (every code point was compared); floats it
+    may write differently (1e-7 for 1e-07), so an object holding one goes to `canonical`.
+    """
+    for v in value.values():
+        kind = type(v)
+        if kind not in _PLAIN and not (kind is list and all(type(x) in _PLAIN for x in v)):
+            return canonical(dict(value))
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+    except TypeError:  # integers beyond 64 bits, lone surrogates: as `canonical` handles them
+        return canonical(dict(value))
+
+
 def entry_hash(
     *, seq: int, at: str, kind: str, actor: str, family_id: str | None, subject: str | None,
     data: str, prev_hash: str,
 ) -> str:
     """SHA-256 of the entry's fields and the previous hash."""
-    body = canonical(
+    body = canonical_flat(
         {
             "seq": seq, "at": at, "kind": kind, "actor": actor, "family_id": family_id,
             "subject": subject, "data": data, "prev_hash": prev_hash,
@@ -42,34 +62,51 @@ def entry_hash(
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
+_HEAD = tables.audit_head
+_LOG = tables.audit_log
+_READ_HEAD = sa.select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == HEAD_ID).with_for_update()
+_ADD_ENTRY = _LOG.insert()
+_ADD_HEAD = _HEAD.insert()
+_MOVE_HEAD = _HEAD.update().where(_HEAD.c.id == sa.bindparam("key_id"))
+# The head as this transaction last wrote it, kept on the connection: (transaction, seq, hash).
+_CACHED_HEAD = "familycard.audit.head"
+
+
+def _head(conn: sa.Connection) -> tuple[int, str, bool]:
+    """(seq, hash, stored) of the last entry: read once per transaction, then what we last wrote.
+
+    Writers hold the single writer lock for the whole transaction (and the row lock on
+    PostgreSQL), so nobody else can move the head while it is cached.
+    """
+    transaction = conn.get_transaction()
+    cached = conn.info.get(_CACHED_HEAD)
+    if transaction is not None and cached is not None and cached[0] is transaction and transaction.is_active:
+        return cached[1], cached[2], True
+    head = conn.execute(_READ_HEAD).first()
+    return (head.seq, head.hash, True) if head else (0, GENESIS, False)
+
+
 def append(
     conn: sa.Connection, *, kind: str, actor: str, at: str, data: Mapping[str, Any],
     family_id: str | None = None, subject: str | None = None,
 ) -> int:
     """Add one entry at the end of the chain (inside the caller's transaction); its number."""
-    head = conn.execute(
-        sa.select(tables.audit_head.c.seq, tables.audit_head.c.hash)
-        .where(tables.audit_head.c.id == HEAD_ID)
-        .with_for_update()
-    ).first()
-    seq, prev = (head.seq + 1, head.hash) if head else (1, GENESIS)
+    last_seq, prev, stored = _head(conn)
+    seq = last_seq + 1
     text = canonical(dict(data))
     digest = entry_hash(
         seq=seq, at=at, kind=kind, actor=actor, family_id=family_id, subject=subject, data=text,
         prev_hash=prev,
     )
-    conn.execute(
-        tables.audit_log.insert().values(
-            seq=seq, at=at, kind=kind, actor=actor, family_id=family_id, subject=subject, data=text,
-            prev_hash=prev, hash=digest,
-        )
-    )
-    if head:
-        conn.execute(
-            tables.audit_head.update().where(tables.audit_head.c.id == HEAD_ID).values(seq=seq, hash=digest)
-        )
+    conn.execute(_ADD_ENTRY, {"seq": seq, "at": at, "kind": kind, "actor": actor, "family_id": family_id,
+                              "subject": subject, "data": text, "prev_hash": prev, "hash": digest})
+    if stored:
+        conn.execute(_MOVE_HEAD, {"key_id": HEAD_ID, "seq": seq, "hash": digest})
     else:
-        conn.execute(tables.audit_head.insert().values(id=HEAD_ID, seq=seq, hash=digest))
+        conn.execute(_ADD_HEAD, {"id": HEAD_ID, "seq": seq, "hash": digest})
+    transaction = conn.get_transaction()
+    if transaction is not None:
+        conn.info[_CACHED_HEAD] = (transaction, seq, digest)
     return seq
 
 

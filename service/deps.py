@@ -21,8 +21,8 @@ from service.store import uow
 _bearer = HTTPBearer(auto_error=False, description="A token from FAMILYCARD_TOKENS_FILE")
 
 
-def get_ctx(request: Request) -> AppContext:
-    """The application context built at start-up."""
+async def get_ctx(request: Request) -> AppContext:
+    """The application context built at start-up (async: a plain `def` would cost a thread-pool hop)."""
     ctx: AppContext = request.app.state.ctx
     return ctx
 

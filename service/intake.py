@@ -24,7 +24,7 @@ import hashlib
 import json
 import logging
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import sqlalchemy as sa
@@ -46,6 +46,12 @@ log = logging.getLogger("familycard.intake")
 
 ONGOING = frozenset({"monthly", "quarterly"})
 REVIEW_KINDS = {Change.REDUCTION: "reduction", Change.TERMINATION: "termination"}
+
+# Work a family event out (read the record, evaluate) before taking the writer lock, so that with
+# several workers the lock is held only for the writes (see `_plan_ahead`). Measured with two
+# workers on SQLite: about twice the events per second of doing it all under the lock. Tests
+# turn it off to cover the path that works everything out under the lock.
+PLAN_AHEAD = True
 
 
 class Refused(Exception):
@@ -76,6 +82,9 @@ class Effects:
     consent: dict[str, Any] | None = None
 
 
+EFFECT_LISTS = tuple(f for f in fields(Effects) if f.name != "consent")
+
+
 def fingerprint(d: Decision) -> str:
     """What makes two decisions on one benefit the same for the family (not the explanation text)."""
     key = {
@@ -83,7 +92,7 @@ def fingerprint(d: Decision) -> str:
         "case": d.explanation.amount_case, "review": d.requires_human_review,
         "reasons": sorted(d.review_reasons),
     }
-    return hashlib.sha256(audit.canonical(key).encode()).hexdigest()[:32]
+    return hashlib.sha256(audit.canonical_flat(key).encode()).hexdigest()[:32]
 
 
 # --- parsing -------------------------------------------------------------------------------------
@@ -159,6 +168,14 @@ def _duplicate(seen: dict[str, Any]) -> dict[str, Any]:
 
 
 def _apply(ctx: AppContext, *, envelope: events.Envelope, payload: BaseModel) -> dict[str, Any]:
+    family_event = not isinstance(payload, events.ConsentReceived)
+    ahead = _plan_ahead(ctx, envelope, payload) if family_event and PLAN_AHEAD else None
+    return _apply_locked(ctx, envelope=envelope, payload=payload, ahead=ahead)
+
+
+def _apply_locked(
+    ctx: AppContext, *, envelope: events.Envelope, payload: BaseModel, ahead: _Plan | None
+) -> dict[str, Any]:
     with uow.UnitOfWork(ctx.db, write=True) as work:
         conn = work.conn
         seen = event_store.get(conn, event_id=envelope.event_id)
@@ -174,8 +191,10 @@ def _apply(ctx: AppContext, *, envelope: events.Envelope, payload: BaseModel) ->
             family_id = _consent(conn, envelope=envelope, payload=payload, now=now, effects=effects)
             answer.update(family_id=family_id, late=False, superseded_facts=[])
         else:
-            answer.update(_family_event(ctx, conn, envelope=envelope, payload=payload, now=now, effects=effects))
-        answer["effects"] = {k: v for k, v in asdict(effects).items() if k != "consent"}
+            answer.update(_family_event(ctx, conn, envelope=envelope, payload=payload, now=now, effects=effects,
+                                        ahead=ahead))
+        # The lists as they are (`dataclasses.asdict` would deep-copy every effect for nothing).
+        answer["effects"] = {f.name: getattr(effects, f.name) for f in EFFECT_LISTS}
         if effects.consent is not None:
             answer["effects"]["consent"] = effects.consent
         event_store.add(
@@ -224,12 +243,37 @@ def _consent(
     return str(offer["family_id"])
 
 
-def _family_event(
-    ctx: AppContext, conn: sa.Connection, *, envelope: events.Envelope, payload: BaseModel, now: dt.datetime,
-    effects: Effects,
-) -> dict[str, Any]:
+@dataclass
+class _Plan:
+    """What a family event means for the record and the decisions, worked out from one reading of it.
+
+    Everything here is a function of the record (snapshot, facts, last event time), the event and
+    the rule set, so a plan made before the write lock (`_plan_ahead`) is used under the lock
+    only if the record and the rule set are still exactly what it was made from.
+    """
+
+    basis: tuple[Any, ...] | None  # (snapshot, facts, last_occurred_at) of the record read; None: no record
+    version: str
+    outcome: record.Outcome
+    family: model.Family
+    last: dt.datetime
+    late: bool
+    as_of: dt.date
+    evaluated: bool
+    response: EligibilityResponse | None = None
+    before: dict[str, Decision] = field(default_factory=dict)
+    fingerprints: list[str] = field(default_factory=list)
+    indicators: dict[str, Any] = field(default_factory=dict)
+
+
+def _basis(row: dict[str, Any] | None) -> tuple[Any, ...] | None:
+    return None if row is None else (row["snapshot"], row["facts"], row["last_occurred_at"])
+
+
+def _plan(ctx: AppContext, row: dict[str, Any] | None, envelope: events.Envelope, payload: BaseModel) -> _Plan:
+    """The new record, and (if anything changed) the evaluation with all it needs; `Refused` if it cannot be."""
     family_id = str(getattr(payload, "family_id"))  # noqa: B009 - every family payload has one
-    row = families.get(conn, family_id=family_id)
+    version = ctx.rules.version
     if row is None:
         if not isinstance(payload, model.Family):
             raise _refuse(422, ["body", "payload", "family_id"],
@@ -249,18 +293,60 @@ def _family_event(
     late = previous_last is not None and envelope.occurred_at < previous_last
     as_of = last.date()
     moved = previous_last is None or as_of != previous_last.date()
+    plan = _Plan(basis=_basis(row), version=version, outcome=outcome, family=family, last=last, late=late,
+                 as_of=as_of, evaluated=bool(outcome.applied or moved))
+    if plan.evaluated:
+        plan.response = response = _evaluate(ctx, family, as_of)
+        plan.fingerprints = [fingerprint(d) for d in response.decisions]
+        plan.indicators = indicators.compute(family, as_of)
+        # The record before this event, evaluated as of the same date, is needed only when this
+        # evaluation makes a one-off payment or notice eligible (see `_occasion`).
+        if row is not None and any(d.eligible and d.period not in ONGOING for d in response.decisions):
+            plan.before = _decisions_before(ctx, row["snapshot"], as_of)
+    return plan
+
+
+def _plan_ahead(ctx: AppContext, envelope: events.Envelope, payload: BaseModel) -> _Plan | None:
+    """The plan made on a read of the record, before the write lock (None if it cannot be made).
+
+    With several workers this keeps the rule engine out of the time the writer lock is held;
+    under the lock the record is read again and the plan used only if nothing it rests on changed.
+    """
+    family_id = str(getattr(payload, "family_id"))  # noqa: B009 - every family payload has one
+    try:
+        with uow.UnitOfWork(ctx.db, write=False) as work:
+            if event_store.exists(work.conn, event_id=envelope.event_id):
+                return None  # a redelivery: the write path answers it from the stored effects
+            row = families.get(work.conn, family_id=family_id)
+        return _plan(ctx, row, envelope, payload)
+    except Exception:  # the write path works it out again, and refuses or fails there
+        log.debug("no plan ahead for event %s", envelope.event_id, exc_info=True)
+        return None
+
+
+def _family_event(
+    ctx: AppContext, conn: sa.Connection, *, envelope: events.Envelope, payload: BaseModel, now: dt.datetime,
+    effects: Effects, ahead: _Plan | None = None,
+) -> dict[str, Any]:
+    family_id = str(getattr(payload, "family_id"))  # noqa: B009 - every family payload has one
+    row = families.get(conn, family_id=family_id)
+    if ahead is not None and ahead.version == ctx.rules.version and ahead.basis == _basis(row):
+        plan = ahead
+    else:
+        plan = _plan(ctx, row, envelope, payload)
+    family, as_of, late, outcome = plan.family, plan.as_of, plan.late, plan.outcome
     indicators_now = row["indicators"] if row else {}
-    ruleset_version = ctx.rules.version
-    if outcome.applied or moved:
-        response = _evaluate(ctx, family, as_of)
+    ruleset_version = plan.version
+    if plan.evaluated and plan.response is not None:
+        response = plan.response
         ruleset_version = response.ruleset_version
-        previous_family = model.Family.model_validate(row["snapshot"]) if row else None
-        indicators_now = _indicators(indicators_now, family, as_of, envelope)
-        _reconcile(ctx, conn, family=family, response=response, previous_family=previous_family,
-                   as_of=as_of, envelope=envelope, is_new=row is None, now=now, effects=effects)
+        indicators_now = _indicators(indicators_now, plan.indicators, envelope)
+        _reconcile(ctx, conn, family=family, response=response, fingerprints=plan.fingerprints,
+                   before=plan.before, as_of=as_of, envelope=envelope, is_new=row is None, now=now,
+                   effects=effects)
     values = {
         "region": family.region, "snapshot": outcome.snapshot, "facts": outcome.facts, "indicators": indicators_now,
-        "last_occurred_at": last.isoformat(), "updated_at": clock.iso(now),
+        "last_occurred_at": plan.last.isoformat(), "updated_at": clock.iso(now),
         "last_event_id": envelope.event_id if not late else (row["last_event_id"] if row else envelope.event_id),
     }
     if row is None:
@@ -289,13 +375,11 @@ def _evaluate(ctx: AppContext, family: model.Family, as_of: dt.date) -> Eligibil
         ctx.metrics.evaluate.observe(time.perf_counter() - started)
 
 
-def _indicators(
-    previous: dict[str, Any], family: model.Family, as_of: dt.date, envelope: events.Envelope
-) -> dict[str, Any]:
+def _indicators(previous: dict[str, Any], values: dict[str, Any], envelope: events.Envelope) -> dict[str, Any]:
     """Every indicator, each remembering the event (and its time) that last changed its value."""
     source = record.provenance(envelope)
     out: dict[str, Any] = {}
-    for name, value in indicators.compute(family, as_of).items():
+    for name, value in values.items():
         old = previous.get(name)
         out[name] = old if old is not None and old.get("value") == value else {"value": value, **source}
     return out
@@ -316,7 +400,8 @@ class _Family:
 
 def _load(conn: sa.Connection, family_id: str, now: dt.datetime) -> _Family:
     family_offers = offer_store.for_family(conn, family_id=family_id)
-    family_reviews = review_store.for_family(conn, family_id=family_id)
+    # Only pending reviews and rejections matter here (never the long tail of resolved ones).
+    family_reviews = review_store.pending_or_rejected(conn, family_id=family_id)
     state = _Family(
         latest=decisions.latest_by_benefit(conn, family_id=family_id),
         held=holdings.index(family_entitlements=entitlements.for_family(conn, family_id=family_id),
@@ -335,32 +420,40 @@ def _load(conn: sa.Connection, family_id: str, now: dt.datetime) -> _Family:
 
 def _reconcile(
     ctx: AppContext, conn: sa.Connection, *, family: model.Family, response: EligibilityResponse,
-    previous_family: model.Family | None, as_of: dt.date, envelope: events.Envelope, is_new: bool,
-    now: dt.datetime, effects: Effects,
+    fingerprints: list[str], before: dict[str, Decision], as_of: dt.date, envelope: events.Envelope,
+    is_new: bool, now: dt.datetime, effects: Effects,
 ) -> None:
     state = _load(conn, family.family_id, now)
     head = next(m for m in family.members if m.relation == "head")
-    before: dict[str, Decision] | None = None
-    stored: list[dict[str, Any]] = []
-    for d in response.decisions:
-        fp = fingerprint(d)
+    # First every decision's change and amount, and the rows to store (all in one statement); then
+    # what each decision means for the holdings, in the engine's order, as before.
+    planned: list[tuple[Decision, str, str, int]] = []
+    new_rows: list[dict[str, Any]] = []
+    body_of: dict[str, Any] = {}
+    for d, fp in zip(response.decisions, fingerprints, strict=True):
         held = state.held.get(d.benefit)
         if d.period in ONGOING:
             change = classify(Current(True, held.amount_kzt) if held else None, d).value
             amount = d.amount_kzt
         else:
-            if before is None and d.eligible:  # the second evaluation is only needed for an eligible one-off
-                before = _decisions_before(ctx, previous_family, as_of)
-            amount = _occasion(d, (before or {}).get(d.benefit))
+            amount = _occasion(d, before.get(d.benefit))
             change = "grant" if amount > 0 else "none"
+        planned.append((d, fp, change, amount))
         prev = state.latest.get(d.benefit)
         if is_new or prev is None or prev["fingerprint"] != fp:
-            decision_id = decisions.add(conn, decision={
+            body = body_of[d.benefit] = d.model_dump(mode="json")
+            new_rows.append({
                 "family_id": family.family_id, "benefit": d.benefit, "eligible": d.eligible, "status": d.status,
                 "amount_kzt": d.amount_kzt, "fingerprint": fp, "as_of": as_of.isoformat(),
                 "ruleset_version": response.ruleset_version, "event_id": envelope.event_id, "change": change,
-                "body": d.model_dump(mode="json"), "created_at": clock.iso(now),
+                "body": body, "created_at": clock.iso(now),
             })
+    new_ids = iter(decisions.add_many(conn, decisions=new_rows))
+    stored: list[dict[str, Any]] = []
+    for d, fp, change, amount in planned:
+        prev = state.latest.get(d.benefit)
+        if is_new or prev is None or prev["fingerprint"] != fp:
+            decision_id = next(new_ids)
             stored.append({"decision_id": decision_id, "benefit": d.benefit, "eligible": d.eligible,
                            "status": d.status, "amount_kzt": d.amount_kzt, "change": change})
         else:
@@ -371,7 +464,7 @@ def _reconcile(
             recipient_iin=head.iin,
         )
         _act(ctx, conn, d=d, change=change, target=target, state=state, region=family.region, now=now,
-             effects=effects)
+             effects=effects, body=body_of.get(d.benefit))
     if stored:
         audit.append(conn, kind="decisions", actor="engine", at=clock.iso(now), family_id=family.family_id,
                      subject=envelope.event_id,
@@ -380,10 +473,13 @@ def _reconcile(
     effects.decisions_recorded.extend(stored)
 
 
-def _decisions_before(ctx: AppContext, previous: model.Family | None, as_of: dt.date) -> dict[str, Decision]:
+def _decisions_before(
+    ctx: AppContext, previous_snapshot: dict[str, Any] | None, as_of: dt.date
+) -> dict[str, Decision]:
     """The decisions on the record as it was before this event, as of the same date."""
-    if previous is None:
+    if previous_snapshot is None:
         return {}
+    previous = model.Family.model_validate(previous_snapshot)
     try:
         return {d.benefit: d for d in _evaluate(ctx, previous, as_of).decisions}
     except Refused:
@@ -402,9 +498,9 @@ def _occasion(d: Decision, before: Decision | None) -> int:
 
 def _act(
     ctx: AppContext, conn: sa.Connection, *, d: Decision, change: str, target: holdings.Target, state: _Family,
-    region: str, now: dt.datetime, effects: Effects,
+    region: str, now: dt.datetime, effects: Effects, body: dict[str, Any] | None = None,
 ) -> None:
-    """Carry out what one decision means for the family's holdings."""
+    """Carry out what one decision means for the family's holdings (`body`: `d` as JSON, if made)."""
     benefit = d.benefit
     held = state.held.get(benefit)
     pending = state.pending.get(benefit)
@@ -446,7 +542,8 @@ def _act(
         if not reasons:
             reasons = [f"{review_kind}_flagged"]
         effects.reviews_opened.append(reviews.open_review(
-            conn, region=region, kind=review_kind, reasons=reasons, target=target, decision=d.model_dump(mode="json"),
+            conn, region=region, kind=review_kind, reasons=reasons, target=target,
+            decision=body if body is not None else d.model_dump(mode="json"),
             previous=previous, previous_decision_id=previous_decision_id, now=now))
         return
     expiry = ctx.settings.offer_expiry_days

@@ -27,6 +27,8 @@ from service.store import tables
 
 log = logging.getLogger("familycard.rules")
 
+_GENERATION = sa.select(tables.rules_state.c.generation).where(tables.rules_state.c.id == 1)
+
 
 class RulesEngine(Protocol):
     """What the service needs from `engine.api.Engine`."""
@@ -62,13 +64,17 @@ class Rules:
         """The version of the rule set being served."""
         return self.engine.version
 
+    def due(self, throttle_seconds: float) -> bool:
+        """Whether a `sync` with this throttle would look at the database now."""
+        return not throttle_seconds or time.monotonic() - self._checked_at >= throttle_seconds
+
     def sync(self, conn: sa.Connection, *, throttle_seconds: float = 0.0) -> None:
         """Reload if another worker reloaded since; at most once per `throttle_seconds` for reads."""
         now = time.monotonic()
         if throttle_seconds and now - self._checked_at < throttle_seconds:
             return
         self._checked_at = now
-        state = conn.execute(sa.select(tables.rules_state.c.generation).where(tables.rules_state.c.id == 1)).first()
+        state = conn.execute(_GENERATION).first()
         if state is None or state.generation <= self.generation:
             return
         try:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+import orjson
+from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import JSONResponse
 
 from service import intake
@@ -29,11 +30,14 @@ EventId = Annotated[str, Path(min_length=1, max_length=128)]
     "/v1/events", response_model=EventAnswer, openapi_extra=EVENT_BODY,
     responses={**ERRORS, **CONFLICT},
 )
-async def post_event(request: Request, ctx: Ctx, caller: Bus) -> JSONResponse:
+async def post_event(request: Request, ctx: Ctx, caller: Bus) -> Response:
     """Apply one bus event exactly once; a redelivery answers `duplicate` and changes nothing."""
     raw = await request.body()
     status_code, answer = intake.receive(ctx, raw=raw, actor=caller.name)
-    return JSONResponse(answer, status_code=status_code)
+    try:  # the same JSON as JSONResponse would write, several times faster
+        return Response(orjson.dumps(answer), status_code=status_code, media_type="application/json")
+    except TypeError:
+        return JSONResponse(answer, status_code=status_code)
 
 
 @router.get("/v1/events/{event_id}", response_model=EventStatus, responses={**ERRORS, **NOT_FOUND})

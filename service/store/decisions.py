@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,24 +11,44 @@ from service.store import rows, tables
 
 T = tables.decisions
 
+# Several rows in one multi-row INSERT (SQLAlchemy's "insertmanyvalues"). Asking for the rows back
+# in parameter order would make SQLite fall back to one INSERT per row (no sentinel column), so
+# each id comes back with its benefit instead: one event stores at most one decision per benefit.
+_ADD = T.insert().returning(T.c.id, T.c.benefit)
+_GET = sa.select(T).where(T.c.id == sa.bindparam("decision_id"))
+_NEWEST = (
+    sa.select(sa.func.max(T.c.id))
+    .where(T.c.family_id == sa.bindparam("family_id"))
+    .group_by(T.c.benefit)
+    .scalar_subquery()
+)
+_LATEST = sa.select(T.c.id, T.c.benefit, T.c.fingerprint).where(T.c.id.in_(_NEWEST))
+
 
 def add(conn: sa.Connection, *, decision: dict[str, Any]) -> int:
     """Store one decision; its id."""
-    result = conn.execute(T.insert().values(**decision).returning(T.c.id))
-    return int(result.scalar_one())
+    return add_many(conn, decisions=[decision])[0]
+
+
+def add_many(conn: sa.Connection, *, decisions: Sequence[dict[str, Any]]) -> list[int]:
+    """Store several decisions at once; their ids, in the order given."""
+    if not decisions:
+        return []
+    benefits = [d["benefit"] for d in decisions]
+    if len(set(benefits)) != len(benefits):  # ids could not be told apart by benefit: one at a time
+        return [int(conn.execute(_ADD, [d]).one().id) for d in decisions]
+    ids = {row.benefit: int(row.id) for row in conn.execute(_ADD, list(decisions))}
+    return [ids[b] for b in benefits]
 
 
 def get(conn: sa.Connection, *, decision_id: int) -> dict[str, Any] | None:
     """One decision by id."""
-    return rows.one(conn, sa.select(T).where(T.c.id == decision_id))
+    return rows.one(conn, _GET, {"decision_id": decision_id})
 
 
 def latest_by_benefit(conn: sa.Connection, *, family_id: str) -> dict[str, dict[str, Any]]:
     """The family's most recent stored decision for each benefit (id and fingerprint, not the body)."""
-    newest = (
-        sa.select(sa.func.max(T.c.id)).where(T.c.family_id == family_id).group_by(T.c.benefit).scalar_subquery()
-    )
-    found = rows.many(conn, sa.select(T.c.id, T.c.benefit, T.c.fingerprint).where(T.c.id.in_(newest)))
+    found = rows.many(conn, _LATEST, {"family_id": family_id})
     return {d["benefit"]: d for d in found}
 
 

@@ -10,17 +10,21 @@ from service.store import rows, tables
 
 T = tables.entitlements
 
+_FOR_FAMILY = sa.select(T).where(T.c.family_id == sa.bindparam("family_id")).order_by(T.c.active_from, T.c.id)
+_ADD = T.insert()
+_UPDATE = T.update().where(T.c.id == sa.bindparam("key_id"))  # SET: the columns named in the parameters
+
 
 def for_family(conn: sa.Connection, *, family_id: str) -> list[dict[str, Any]]:
     """Every entitlement of a family, oldest first."""
-    return rows.many(conn, sa.select(T).where(T.c.family_id == family_id).order_by(T.c.active_from, T.c.id))
+    return rows.many(conn, _FOR_FAMILY, {"family_id": family_id})
 
 
 def add(conn: sa.Connection, *, entitlement: dict[str, Any]) -> None:
     """Record a new entitlement."""
-    conn.execute(T.insert().values(**entitlement))
+    conn.execute(_ADD, entitlement)
 
 
 def update(conn: sa.Connection, *, entitlement_id: str, values: dict[str, Any]) -> None:
     """Change an entitlement (amount, status)."""
-    conn.execute(T.update().where(T.c.id == entitlement_id).values(**values))
+    conn.execute(_UPDATE, {**values, "key_id": entitlement_id})

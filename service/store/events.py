@@ -11,20 +11,30 @@ from service.store import rows, tables
 E = tables.events
 D = tables.dead_letters
 
+_GET = sa.select(E).where(E.c.event_id == sa.bindparam("event_id"))
+_EXISTS = sa.select(E.c.event_id).where(E.c.event_id == sa.bindparam("event_id"))
+_ADD = E.insert()
+_ADD_DEAD_LETTER = D.insert()
+
 
 def get(conn: sa.Connection, *, event_id: str) -> dict[str, Any] | None:
     """An applied event, or None."""
-    return rows.one(conn, sa.select(E).where(E.c.event_id == event_id))
+    return rows.one(conn, _GET, {"event_id": event_id})
+
+
+def exists(conn: sa.Connection, *, event_id: str) -> bool:
+    """Whether an event with this id was applied."""
+    return conn.execute(_EXISTS, {"event_id": event_id}).first() is not None
 
 
 def add(conn: sa.Connection, *, event: dict[str, Any]) -> None:
     """Record an applied event; the primary key refuses a second copy."""
-    conn.execute(E.insert().values(**event))
+    conn.execute(_ADD, event)
 
 
 def add_dead_letter(conn: sa.Connection, *, letter: dict[str, Any]) -> None:
     """Keep a refused message with its reason."""
-    conn.execute(D.insert().values(**letter))
+    conn.execute(_ADD_DEAD_LETTER, letter)
 
 
 def dead_letters(conn: sa.Connection, *, event_id: str) -> list[dict[str, Any]]:

@@ -25,7 +25,7 @@ def config() -> Config:
 def upgrade(engine: sa.Engine, revision: str = "head") -> None:
     """Bring the schema to `revision`, holding the writer lock so two workers cannot race."""
     cfg = config()
-    with engine.connect() as conn:
+    with db.writing(engine), engine.connect() as conn:
         conn.info["write"] = True
         try:
             with conn.begin():

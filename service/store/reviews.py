@@ -10,25 +10,40 @@ from service.store import rows, tables
 
 T = tables.reviews
 
+_GET = sa.select(T).where(T.c.review_id == sa.bindparam("review_id"))
+_FOR_FAMILY = sa.select(T).where(T.c.family_id == sa.bindparam("family_id")).order_by(T.c.created_at, T.c.review_id)
+_PENDING_OR_REJECTED = (
+    sa.select(T)
+    .where(T.c.family_id == sa.bindparam("family_id"), sa.or_(T.c.status == "pending", T.c.status == "rejected"))
+    .order_by(T.c.created_at, T.c.review_id)
+)
+_ADD = T.insert()
+_UPDATE = T.update().where(T.c.review_id == sa.bindparam("key_review_id"))  # SET: the columns given
+
 
 def get(conn: sa.Connection, *, review_id: str) -> dict[str, Any] | None:
     """One review, or None."""
-    return rows.one(conn, sa.select(T).where(T.c.review_id == review_id))
+    return rows.one(conn, _GET, {"review_id": review_id})
 
 
 def for_family(conn: sa.Connection, *, family_id: str) -> list[dict[str, Any]]:
     """Every review of a family, oldest first."""
-    return rows.many(conn, sa.select(T).where(T.c.family_id == family_id).order_by(T.c.created_at, T.c.review_id))
+    return rows.many(conn, _FOR_FAMILY, {"family_id": family_id})
+
+
+def pending_or_rejected(conn: sa.Connection, *, family_id: str) -> list[dict[str, Any]]:
+    """A family's pending and rejected reviews (not the superseded or approved ones), oldest first."""
+    return rows.many(conn, _PENDING_OR_REJECTED, {"family_id": family_id})
 
 
 def add(conn: sa.Connection, *, review: dict[str, Any]) -> None:
     """Open a review."""
-    conn.execute(T.insert().values(**review))
+    conn.execute(_ADD, review)
 
 
 def update(conn: sa.Connection, *, review_id: str, values: dict[str, Any]) -> None:
     """Change a review's state."""
-    conn.execute(T.update().where(T.c.review_id == review_id).values(**values))
+    conn.execute(_UPDATE, {**values, "key_review_id": review_id})
 
 
 def search(

@@ -1,18 +1,25 @@
-"""Rows as plain dicts: what repositories hand to use cases (never SQLAlchemy objects)."""
+"""Rows as plain dicts: what repositories hand to use cases (never SQLAlchemy objects).
+
+Repositories on the hot path keep their statements at module level with bound parameters
+(`sa.bindparam`) and pass the values here: SQLAlchemy then reuses the statement's compiled form
+and cache key, instead of building and compiling a new statement on every call.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
 
 
-def one(conn: sa.Connection, query: sa.Select[Any]) -> dict[str, Any] | None:
+def one(conn: sa.Connection, query: sa.Select[Any], params: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
     """The first row of a query as a dict, or None."""
-    row = conn.execute(query).first()
+    row = conn.execute(query, params).first() if params is not None else conn.execute(query).first()
     return dict(row._mapping) if row is not None else None
 
 
-def many(conn: sa.Connection, query: sa.Select[Any]) -> list[dict[str, Any]]:
+def many(conn: sa.Connection, query: sa.Select[Any], params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
     """Every row of a query as dicts."""
-    return [dict(r._mapping) for r in conn.execute(query)]
+    result = conn.execute(query, params) if params is not None else conn.execute(query)
+    return [dict(r._mapping) for r in result]

@@ -17,6 +17,7 @@ class UnitOfWork:
         self._write = write
         self._conn: sa.Connection | None = None
         self._committed = False
+        self._lock: db.WriterLock | None = None
 
     @property
     def conn(self) -> sa.Connection:
@@ -26,17 +27,30 @@ class UnitOfWork:
         return self._conn
 
     def __enter__(self) -> UnitOfWork:
-        conn = self._engine.connect()
-        conn.info["write"] = self._write
+        if self._write:
+            lock = db.writer_lock(self._engine)
+            if lock is not None and lock.acquire():
+                self._lock = lock
         try:
-            conn.begin()
-            if self._write:
-                db.take_write_lock(conn)
+            conn = self._engine.connect()
+            conn.info["write"] = self._write
+            try:
+                conn.begin()
+                if self._write:
+                    db.take_write_lock(conn)
+            except BaseException:
+                conn.close()
+                raise
         except BaseException:
-            conn.close()
+            self._release()
             raise
         self._conn = conn
         return self
+
+    def _release(self) -> None:
+        lock, self._lock = self._lock, None
+        if lock is not None:
+            lock.release()
 
     def commit(self) -> None:
         """Make every change of this unit of work durable at once."""
@@ -54,6 +68,9 @@ class UnitOfWork:
             if not self._committed:
                 conn.rollback()
         finally:
-            conn.info["write"] = False
-            conn.close()
-            self._conn = None
+            try:
+                conn.info["write"] = False
+                conn.close()
+                self._conn = None
+            finally:
+                self._release()
