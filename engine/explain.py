@@ -125,7 +125,7 @@ def decide(
             f"{_render(case.formula_raw, env, program.params)} = {expr.format_number(exact.quantize(Decimal('0.01')))}"
         )
     rounded = int(exact.quantize(Decimal(1), rounding=ROUNDING.get(program.rounding, ROUND_HALF_UP)))
-    conditions: list[decision.Condition] = []
+    conditions: list[dict[str, object]] = []
     failed: list[str] = []
     if cb.version is not None:
         for src, fn, names in zip(cb.version.conditions, cb.cond_fns, cb.shown, strict=True):
@@ -138,7 +138,7 @@ def decide(
                     shown[n] = scalar(cb.let_fns[n](env))
                 elif n in cb.param_view:
                     shown[n] = cb.param_view[n]
-            conditions.append(decision.Condition(rule=src.text, holds=holds, values=shown))
+            conditions.append({"rule": src.text, "holds": holds, "values": shown})
             if not holds:
                 shown_values = ", ".join(f"{k} = {v}" for k, v in shown.items())
                 failed.append(f"{src.text} [{shown_values}]" if shown_values else src.text)
@@ -146,28 +146,32 @@ def decide(
     reasons = [cb.triggers[k][0] for k in outcome.triggers]
     if outcome.status == "insufficient_data":
         reasons.append("insufficient_data")
-    explanation = decision.Explanation(
-        summary=_summary(cb, outcome.status, rounded, failed, miss, program),
-        conditions=conditions,
-        parameters=cb.param_view,
-        parameter_dates=cb.param_dates,
-        amount_case=case_id,
-        formula=formula,
-        formula_with_values=formula_values,
-        missing=miss,
-    )
-    return decision.Decision(
-        benefit=b.id,
-        name=b.name,
-        eligible=outcome.status == "eligible",
-        status=outcome.status,
-        amount_kzt=rounded if outcome.status == "eligible" else 0,
-        amount_exact_kzt=str(exact.quantize(Decimal("0.01"))) if outcome.status == "eligible" else "0.00",
-        period=b.period,
-        requires_human_review=bool(reasons),
-        review_reasons=sorted(set(reasons)),
-        legal_basis=b.legal_basis,
-        explanation=explanation,
+    eligible = outcome.status == "eligible"
+    # One validation of the whole nested decision (in pydantic-core) costs far less than building
+    # each nested model in Python; this runs for every benefit of every evaluation.
+    return decision.Decision.model_validate(
+        {
+            "benefit": b.id,
+            "name": b.name,
+            "eligible": eligible,
+            "status": outcome.status,
+            "amount_kzt": rounded if eligible else 0,
+            "amount_exact_kzt": str(exact.quantize(Decimal("0.01"))) if eligible else "0.00",
+            "period": b.period,
+            "requires_human_review": bool(reasons),
+            "review_reasons": sorted(set(reasons)),
+            "legal_basis": b.legal_basis,
+            "explanation": {
+                "summary": _summary(cb, outcome.status, rounded, failed, miss, program),
+                "conditions": conditions,
+                "parameters": cb.param_view,
+                "parameter_dates": cb.param_dates,
+                "amount_case": case_id,
+                "formula": formula,
+                "formula_with_values": formula_values,
+                "missing": miss,
+            },
+        }
     )
 
 
