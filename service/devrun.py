@@ -94,7 +94,10 @@ def prepare_population(families: int, seed: int, env: dict[str, str]) -> Path:
     with log.open("wb") as out:
         subprocess.run(
             cli("synth", "--families", str(families), "--seed", str(seed), "--out", str(partial)),
-            env=env, check=True, stdout=out, stderr=subprocess.STDOUT,
+            env=env,
+            check=True,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     partial.replace(path)
     print(f"population: {families} synthetic families in {path} (calibration report in {log})")
@@ -164,8 +167,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             fresh_database()
         with SERVER_LOG.open("ab") as log:
             server = subprocess.Popen(
-                cli("serve", "--host", args.host, "--port", str(args.port)), env=env, start_new_session=True,
-                stdout=log, stderr=subprocess.STDOUT,
+                cli("serve", "--host", args.host, "--port", str(args.port)),
+                env=env,
+                start_new_session=True,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         wait_healthy(url, server, args.startup_timeout)
         print(f"API: {url} (OpenAPI at {url}/docs); database {DATABASE}; server log {SERVER_LOG}")
@@ -173,9 +179,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         if population is not None:
             bus = subprocess.Popen(
                 cli(
-                    "bus", "--url", url, "--events", str(args.events), "--seed", str(args.seed),
-                    "--population", str(population), "--concurrency", str(args.concurrency),
-                    "--ledger", str(VAR / "bus-ledger.jsonl"), "--verify",
+                    "bus",
+                    "--url",
+                    url,
+                    "--events",
+                    str(args.events),
+                    "--seed",
+                    str(args.seed),
+                    "--population",
+                    str(population),
+                    "--concurrency",
+                    str(args.concurrency),
+                    "--ledger",
+                    str(VAR / "bus-ledger.jsonl"),
+                    "--verify",
                 ),
                 env=env,
                 start_new_session=True,

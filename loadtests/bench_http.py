@@ -1,0 +1,299 @@
+"""HTTP capacity of one server, in one run: echo ceiling, eligibility, and events with storage.
+
+It starts `familycard serve --workers N` (uvloop + httptools) with `FAMILYCARD_BENCH_ECHO=1`
+and a temp SQLite database, registers families, then drives three endpoints in turn with wrk (a
+C load generator that needs 0.1-0.3 core, where Locust would take the second core from the
+server): (a) `POST /v1/echo`, the framework's ceiling on this machine; (b) `POST
+/v1/eligibility` with family snapshots; (c) `POST /v1/events` with a fresh event id per request
+(income reports and loan changes of registered families), each stored and re-evaluated. It
+prints req/s, latency percentiles, errors, CPU of server and generator, and (b)/(a), (c)/(a).
+
+    .venv/bin/python -m loadtests.bench_http [--workers 2] [--duration 10] [--connections 32]
+
+Goals on 2 cores: eligibility >= 60 % of echo, events >= 30 % of echo, p99 < 50 ms, no errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import psutil
+
+from loadtests import population
+from loadtests.server import Server, running_server
+from synthetic import events as synth_events
+
+LUA = Path(__file__).with_name("wrk_post.lua")
+GOALS = {"eligibility": 0.60, "events": 0.30}
+P99_GOAL_MS = 50.0
+
+
+@dataclasses.dataclass
+class Result:
+    """One wrk run against one endpoint."""
+
+    name: str
+    path: str
+    requests: int
+    seconds: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    max_ms: float
+    errors: int
+    server_cpu: float
+    wrk_cpu: float
+    busiest: list[float]
+
+    @property
+    def rps(self) -> float:
+        """Requests per second."""
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+def ensure_wrk() -> str:
+    """The wrk binary; installed from the Debian packages when missing (printed, as it happens)."""
+    found = shutil.which("wrk")
+    if found:
+        return found
+    print("wrk not found: installing it from the Debian packages (apt-get update; apt-get install -y wrk)")
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    subprocess.run([*sudo, "apt-get", "update", "-q"], check=True)
+    subprocess.run([*sudo, "apt-get", "install", "-y", "-q", "wrk"], check=True)
+    found = shutil.which("wrk")
+    if not found:
+        raise SystemExit("apt-get install wrk did not provide a wrk binary")
+    return found
+
+
+def prepare(server: Server, families: list[dict[str, Any]]) -> None:
+    """Register the families the events benchmark reports on."""
+    headers = {"authorization": f"Bearer {server.tokens['bus']}", "content-type": "application/json"}
+    start = synth_events.registration_events(families, seed=1, at=synth_events.START_DEFAULT)
+    with httpx.Client(base_url=server.url, headers=headers, timeout=30) as client:
+        for event in start:
+            response = client.post("/v1/events", content=orjson.dumps(event))
+            if response.status_code != 200:
+                raise SystemExit(f"registering {event['payload']['family_id']}: {response.status_code} {response.text}")
+
+
+def event_bodies(families: list[dict[str, Any]], rng: random.Random) -> list[str]:
+    """Event templates: an income report or a loan change per family, `@ID@`/`@TS@` filled by wrk."""
+    lines = []
+    for family in families:
+        member = rng.choice(family["members"])
+        if rng.random() < 0.75:
+            etype, payload = (
+                "income.reported",
+                {
+                    "family_id": family["family_id"],
+                    "iin": member["iin"],
+                    "monthly_income_kzt": round(rng.uniform(0, 600_000), -2),
+                },
+            )
+        else:
+            etype, payload = (
+                "loan.changed",
+                {"family_id": family["family_id"], "non_mortgage_outstanding": round(rng.uniform(0, 2e6), -3)},
+            )
+        envelope = {
+            "event_id": "bench-@ID@",
+            "type": etype,
+            "occurred_at": "@TS@",
+            "source": synth_events.SOURCES[etype],
+            "payload": payload,
+        }
+        lines.append(json.dumps(envelope, separators=(",", ":")))
+    rng.shuffle(lines)
+    return lines
+
+
+def cpu_seconds(server: Server) -> dict[int, float]:
+    """User plus system CPU time so far of each process of the server (supervisor and workers)."""
+    out: dict[int, float] = {}
+    for proc in server.processes():
+        try:
+            times = proc.cpu_times()
+        except psutil.Error:  # a process that just exited has no times left to count
+            continue
+        out[proc.pid] = times.user + times.system
+    return out
+
+
+def run_wrk(
+    wrk: str,
+    server: Server,
+    name: str,
+    path: str,
+    bodies: list[str],
+    *,
+    duration: float,
+    connections: int,
+    threads: int,
+    run_tag: str,
+    base_time: int,
+) -> Result:
+    """One wrk run; CPU of both sides measured over the same interval."""
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as fh:
+        fh.write("\n".join(bodies) + "\n")
+        bodies_path = fh.name
+    env = dict(os.environ)
+    env.update(
+        WRK_BODIES=bodies_path,
+        WRK_TOKEN=server.tokens["bus"],
+        WRK_RUN=run_tag,
+        WRK_BASE_TIME=str(base_time),
+    )
+    cmd = [
+        wrk,
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{int(duration)}s",
+        "--timeout",
+        "5s",
+        "-s",
+        str(LUA),
+        f"{server.url}{path}",
+    ]
+    before_server = cpu_seconds(server)
+    before_children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    after_children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    after_server = cpu_seconds(server)
+    per_process = sorted(
+        ((after_server[pid] - before_server.get(pid, 0.0)) / duration for pid in after_server), reverse=True
+    )
+    wrk_cpu = (
+        after_children.ru_utime + after_children.ru_stime - before_children.ru_utime - before_children.ru_stime
+    ) / duration
+    Path(bodies_path).unlink(missing_ok=True)
+    line = next((ln for ln in done.stdout.splitlines() if ln.startswith("WRKJSON ")), None)
+    if line is None:
+        raise SystemExit(f"wrk gave no summary (exit {done.returncode}):\n{done.stdout}\n{done.stderr}")
+    data = json.loads(line.removeprefix("WRKJSON "))
+    errors = sum(data[k] for k in ("connect_errors", "read_errors", "write_errors", "status_errors", "timeouts"))
+    return Result(
+        name=name,
+        path=path,
+        requests=data["requests"],
+        seconds=data["duration_us"] / 1e6,
+        p50_ms=data["p50_us"] / 1000,
+        p95_ms=data["p95_us"] / 1000,
+        p99_ms=data["p99_us"] / 1000,
+        max_ms=data["max_us"] / 1000,
+        errors=errors,
+        server_cpu=sum(per_process),
+        wrk_cpu=wrk_cpu,
+        busiest=[round(c, 2) for c in per_process[:4]],
+    )
+
+
+def render(results: list[Result], workers: int, connections: int, load: str = "") -> str:
+    """The table, ratios to echo and the goals."""
+    echo = results[0].rps or 1.0
+    lines = [
+        f"server: familycard serve --workers {workers} (uvloop, httptools), SQLite; "
+        f"wrk -c{connections}; {os.cpu_count()} CPUs, Python {platform.python_version()}{load}",
+        f"{'endpoint':<14}{'path':<18}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}"
+        f"{'srv CPU':>9}{'wrk CPU':>9}{'/ echo':>8}  per process (cores)",
+    ]
+    for r in results:
+        lines.append(
+            f"{r.name:<14}{r.path:<18}{r.rps:>9.0f}{r.p50_ms:>9.2f}{r.p95_ms:>9.2f}{r.p99_ms:>9.2f}{r.errors:>8}"
+            f"{r.server_cpu:>9.0%}{r.wrk_cpu:>9.0%}{r.rps / echo:>8.0%}  {' '.join(f'{c:.2f}' for c in r.busiest)}"
+        )
+    for r in results[1:]:
+        goal = GOALS.get(r.name)
+        if goal is None:
+            continue
+        verdict = r.rps / echo >= goal and r.p99_ms < P99_GOAL_MS and r.errors == 0
+        lines.append(
+            f"goal {r.name}: >= {goal:.0%} of echo, p99 < {P99_GOAL_MS:.0f} ms, 0 errors: "
+            f"{'MET' if verdict else 'NOT MET'} ({r.rps / echo:.0%}, p99 {r.p99_ms:.1f} ms, {r.errors} errors)"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the three benchmarks against one server and print the table."""
+    parser = argparse.ArgumentParser(
+        prog="python -m loadtests.bench_http", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn workers (1 for the one-core variant)")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per endpoint")
+    parser.add_argument("--warmup", type=float, default=3.0, help="seconds of unmeasured load per endpoint")
+    parser.add_argument("--connections", type=int, default=32)
+    # Two wrk threads open their connections concurrently, which spreads them over both uvicorn
+    # workers; with one thread a single worker often accepts all of them and the run measures one core.
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--families", type=int, default=1000, help="families registered for the events run")
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--json", dest="json_out", default=None, help="also write the results to this file")
+    args = parser.parse_args(argv)
+
+    wrk = ensure_wrk()
+    rng = random.Random(args.seed)
+    fams = population.families(args.families, seed=args.seed, prefix="BENCH-")
+    snapshots = [json.dumps(f, separators=(",", ":")) for f in fams[:200]]
+    load_before = os.getloadavg()[0]
+    with running_server(workers=args.workers, extra_env={"FAMILYCARD_BENCH_ECHO": "1"}) as server:
+        print(f"server up at {server.url}; registering {len(fams)} families ...", flush=True)
+        prepare(server, fams)
+        plan = [
+            ("echo", "/v1/echo", snapshots),
+            ("eligibility", "/v1/eligibility", snapshots),
+            ("events", "/v1/events", event_bodies(fams, rng)),
+        ]
+        results = []
+        # Event times start a month ago and move forward across runs, so no run's events arrive
+        # late for a family that an earlier run already updated.
+        clock = [int(time.time()) - 30 * 86400]
+
+        def once(name: str, path: str, bodies: list[str], seconds: float, tag: str) -> Result:
+            result = run_wrk(
+                wrk,
+                server,
+                name,
+                path,
+                bodies,
+                duration=seconds,
+                connections=args.connections,
+                threads=args.threads,
+                run_tag=tag,
+                base_time=clock[0],
+            )
+            clock[0] += result.requests * 8 + 3600
+            return result
+
+        for name, path, bodies in plan:
+            if args.warmup > 0:
+                once(name, path, bodies, args.warmup, f"w{name}")
+            result = once(name, path, bodies, args.duration, f"m{name}")
+            print(f"  {name}: {result.rps:.0f} req/s, p99 {result.p99_ms:.1f} ms, {result.errors} errors", flush=True)
+            results.append(result)
+    # Other work on the machine shows in the load average; figures taken above ~0.5 are noisy.
+    print(render(results, args.workers, args.connections, load=f"; load average before {load_before:.2f}"))
+    if args.json_out:
+        Path(args.json_out).write_text(
+            json.dumps([{**dataclasses.asdict(r), "rps": r.rps} for r in results], indent=2), encoding="utf-8"
+        )
+    return 0 if all(r.errors == 0 for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
