@@ -11,7 +11,9 @@ import datetime as dt
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+
+import orjson
 
 from engine import compiler, decision, explain, expr, indicators, model, rulefile
 from engine.durable_backend import DurableEngine
@@ -102,21 +104,30 @@ class Engine:
         self, family: model.Family, as_of: dt.date, backend: Backend = "durable"
     ) -> decision.EligibilityResponse:
         """One decision per benefit, decided by durable-rules (or the clause-by-clause path)."""
+        return decision.EligibilityResponse.model_validate(self.evaluate_data(family, as_of, backend))
+
+    def evaluate_json(self, family: model.Family, as_of: dt.date, backend: Backend = "durable") -> bytes:
+        """The eligibility response as JSON bytes, for callers that only send it on (the HTTP answer)."""
+        return orjson.dumps(self.evaluate_data(family, as_of, backend))
+
+    def evaluate_data(self, family: model.Family, as_of: dt.date, backend: Backend = "durable") -> dict[str, Any]:
+        """The eligibility response as plain JSON data, in the shape of `decision.EligibilityResponse`."""
         prog = self.program(as_of)
         values = indicators.compute_some(family, as_of, prog.indicator_names)
         env = compiler.environment(prog, values)
         if backend == "durable":
             outcomes = self.durable_outcomes(prog, values, env)
         else:
-            outcomes = [explain.outcome_python(cb, env, values) for cb in prog.benefits]
-        decisions = [explain.decide(prog, cb, o, env, values) for cb, o in zip(prog.benefits, outcomes, strict=True)]
-        return decision.EligibilityResponse(
-            family_id=family.family_id,
-            as_of=as_of.isoformat(),
-            ruleset_version=self._book.version,
-            wellbeing=explain.wellbeing(prog, env, self._book),
-            decisions=decisions,
-        )
+            outcomes = self.python_outcomes(prog, values, env)
+        return {
+            "family_id": family.family_id,
+            "as_of": as_of.isoformat(),
+            "ruleset_version": self._book.version,
+            "wellbeing": explain.wellbeing_dict(prog, env, self._book),
+            "decisions": [
+                explain.decision_dict(prog, cb, o, env, values) for cb, o in zip(prog.benefits, outcomes, strict=True)
+            ],
+        }
 
     def durable_outcomes(
         self, prog: compiler.Program, values: dict[str, indicators.IndicatorValue], env: dict[str, expr.Value]

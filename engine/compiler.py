@@ -57,6 +57,7 @@ class CompiledBenefit:
     # Precomputed for explanations, which run on every decision: the names each condition shows,
     # and the parameters with the dates they took effect.
     shown: list[tuple[str, ...]] = field(default_factory=list)
+    name_view: dict[str, str] = field(default_factory=dict)
     param_view: dict[str, int | float | str | bool | None] = field(default_factory=dict)
     param_dates: dict[str, str] = field(default_factory=dict)
     cond_fns: list[expr.Compiled] = field(default_factory=list)
@@ -167,7 +168,7 @@ def compile_epoch(book: Rulebook, start: dt.date, end: dt.date) -> Program:
     names: set[str] = set()
     for b in book.benefits:
         v = b.version_at(start)
-        cb = CompiledBenefit(b, v)
+        cb = CompiledBenefit(b, v, name_view=b.name.model_dump())
         if v is not None:
             raw_lets = {k: s.node for k, s in v.lets.items()}
             folder = _Folder(params, raw_lets)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, ROUND_UP, Decimal
+from typing import Any
 
 from engine import decision, expr, indicators
 from engine.compiler import CompiledBenefit, Program, scalar
@@ -113,6 +114,21 @@ def decide(
     values: dict[str, indicators.IndicatorValue],
 ) -> decision.Decision:
     """The full decision on one benefit, with its explanation, from an evaluator's outcome."""
+    return decision.Decision.model_validate(decision_dict(program, cb, outcome, env, values))
+
+
+def decision_dict(
+    program: Program,
+    cb: CompiledBenefit,
+    outcome: Outcome,
+    env: dict[str, expr.Value],
+    values: dict[str, indicators.IndicatorValue],
+) -> dict[str, Any]:
+    """The decision as plain JSON data, in the field order of `decision.Decision`.
+
+    Every evaluation builds thirteen of these; the HTTP answer serialises them directly, and
+    `decide` validates them into models once, as a whole, where models are wanted.
+    """
     b = cb.benefit
     exact = Decimal(0)
     formula = formula_values = case_id = None
@@ -147,68 +163,64 @@ def decide(
     if outcome.status == "insufficient_data":
         reasons.append("insufficient_data")
     eligible = outcome.status == "eligible"
-    # One validation of the whole nested decision (in pydantic-core) costs far less than building
-    # each nested model in Python; this runs for every benefit of every evaluation.
-    return decision.Decision.model_validate(
-        {
-            "benefit": b.id,
-            "name": b.name,
-            "eligible": eligible,
-            "status": outcome.status,
-            "amount_kzt": rounded if eligible else 0,
-            "amount_exact_kzt": str(exact.quantize(Decimal("0.01"))) if eligible else "0.00",
-            "period": b.period,
-            "requires_human_review": bool(reasons),
-            "review_reasons": sorted(set(reasons)),
-            "legal_basis": b.legal_basis,
-            "explanation": {
-                "summary": _summary(cb, outcome.status, rounded, failed, miss, program),
-                "conditions": conditions,
-                "parameters": cb.param_view,
-                "parameter_dates": cb.param_dates,
-                "amount_case": case_id,
-                "formula": formula,
-                "formula_with_values": formula_values,
-                "missing": miss,
-            },
-        }
-    )
+    return {
+        "benefit": b.id,
+        "name": cb.name_view,
+        "eligible": eligible,
+        "status": outcome.status,
+        "amount_kzt": rounded if eligible else 0,
+        "amount_exact_kzt": str(exact.quantize(Decimal("0.01"))) if eligible else "0.00",
+        "period": b.period,
+        "requires_human_review": bool(reasons),
+        "review_reasons": sorted(set(reasons)),
+        "legal_basis": b.legal_basis,
+        "explanation": {
+            "summary": _summary(cb, outcome.status, rounded, failed, miss, program),
+            "conditions": conditions,
+            "parameters": cb.param_view,
+            "parameter_dates": cb.param_dates,
+            "amount_case": case_id,
+            "formula": formula,
+            "formula_with_values": formula_values,
+            "missing": miss,
+        },
+    }
 
 
 def _summary(
     cb: CompiledBenefit, status: str, amount: int, failed: list[str], miss: list[str], program: Program
-) -> decision.Texts:
+) -> dict[str, str]:
     n = cb.benefit.name
     kk_p, ru_p, en_p = PERIOD_WORDS[cb.benefit.period]
     money = f"{amount:,}".replace(",", " ")
     if status == "eligible":
         if cb.benefit.period == "notice":
-            return decision.Texts(
+            return dict(
                 kk=f"«{n.kk}»: хабарлама жіберіледі.",
                 ru=f"«{n.ru}»: будет направлено уведомление.",
                 en=f"{n.en}: a notice is due.",
             )
-        return decision.Texts(
+        return dict(
             kk=f"Отбасы «{n.kk}» алуға құқылы: {money} теңге ({kk_p}).",
             ru=f"Семья имеет право на «{n.ru}»: {money} тенге ({ru_p}).",
             en=f"The family is eligible for the {n.en}: {money} KZT ({en_p}).",
         )
     if status == "insufficient_data":
         fields = ", ".join(miss)
-        return decision.Texts(
+        return dict(
             kk=f"«{n.kk}» бойынша шешім үшін деректер жеткіліксіз ({fields}); маман тексереді.",
             ru=f"Недостаточно данных для решения по «{n.ru}» ({fields}); решение примет специалист.",
             en=f"Not enough data to decide on the {n.en} ({fields}); a caseworker will decide.",
         )
     if status == "not_in_force":
         d = program.start.isoformat()
-        return decision.Texts(
+        return dict(
             kk=f"«{n.kk}» {d} күні қолданылмайды.",
             ru=f"«{n.ru}» не действует на {d}.",
             en=f"The {n.en} is not in force on {d}.",
         )
     cond = "; ".join(failed) if failed else "no amount band applies"
-    return decision.Texts(
+    return dict(
         kk=f"Отбасы «{n.kk}» алуға құқылы емес: шарт орындалмады ({cond}).",
         ru=f"Семья не имеет права на «{n.ru}»: не выполнено условие ({cond}).",
         en=f"The family is not eligible for the {n.en}: a condition does not hold ({cond}).",
@@ -217,25 +229,28 @@ def _summary(
 
 def wellbeing(program: Program, env: dict[str, expr.Value], book_model: Rulebook) -> decision.Wellbeing:
     """The family's well-being level from the documented deprivation-count model."""
+    return decision.Wellbeing.model_validate(wellbeing_dict(program, env, book_model))
+
+
+def wellbeing_dict(program: Program, env: dict[str, expr.Value], book_model: Rulebook) -> dict[str, Any]:
+    """The well-being level as plain JSON data (see `decision_dict`)."""
     model = book_model.wellbeing
-    deps: list[decision.Deprivation] = []
+    deps: list[dict[str, Any]] = []
     score = Decimal(0)
     for (rule, _), fn in zip(program.wellbeing, program.wellbeing_fns, strict=True):
         deprived = bool(fn(env))
         if deprived:
             score += rule.weight
-        deps.append(
-            decision.Deprivation(id=rule.id, dimension=rule.dimension, deprived=deprived, weight=float(rule.weight))
-        )
+        deps.append({"id": rule.id, "dimension": rule.dimension, "deprived": deprived, "weight": float(rule.weight)})
     level = level_for(model.levels, score)
     label = next(lv.label.en for lv in model.levels if lv.level == level)
-    return decision.Wellbeing(
-        level=level,
-        label=label,
-        score=float((score * 100).quantize(Decimal("0.1"))),
-        model_version=model.model_version,
-        deprivations=deps,
-    )
+    return {
+        "level": level,
+        "label": label,
+        "score": float((score * 100).quantize(Decimal("0.1"))),
+        "model_version": model.model_version,
+        "deprivations": deps,
+    }
 
 
 def level_for(levels: list[Level], score: Decimal) -> int:

@@ -98,3 +98,11 @@ def test_a_reload_swaps_in_edited_rules_and_decisions_record_the_new_version(tmp
     assert engine.version != before
     d = {x.benefit: x for x in engine.evaluate(family(5), AS_OF).decisions}["large_family_allowance"]
     assert d.amount_kzt == 90825  # 21.00 x 4,325
+
+
+def test_the_json_answer_equals_the_validated_response(engine):
+    import json
+
+    fam = family(5, median_income_kzt=120000)
+    as_json = json.loads(engine.evaluate_json(fam, AS_OF))
+    assert as_json == json.loads(engine.evaluate(fam, AS_OF).model_dump_json())
