@@ -18,6 +18,8 @@ from engine import decision, expr, indicators
 from engine.compiler import CompiledBenefit, Program, scalar
 from engine.rulefile import Level, Rulebook
 
+CENT = Decimal("0.01")
+TENGE = Decimal(1)
 ROUNDING = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN, "up": ROUND_UP, "down": ROUND_DOWN}
 
 PERIOD_WORDS = {
@@ -130,17 +132,19 @@ def decision_dict(
     `decide` validates them into models once, as a whole, where models are wanted.
     """
     b = cb.benefit
-    exact = Decimal(0)
+    exact_text = "0.00"
+    rounded = 0
     formula = formula_values = case_id = None
     if outcome.status == "eligible" and outcome.case is not None:
         case = cb.cases[outcome.case]
         exact = amount_of(program, cb, outcome.case, env)
+        exact_text = str(exact.quantize(CENT))
+        rounded = int(exact.quantize(TENGE, rounding=ROUNDING.get(program.rounding, ROUND_HALF_UP)))
         case_id = case.id
         formula = case.formula_source
         formula_values = (
-            f"{_render(case.formula_raw, env, program.params)} = {expr.format_number(exact.quantize(Decimal('0.01')))}"
+            f"{_render(case.formula_raw, env, program.params)} = {expr.format_number(exact.quantize(CENT))}"
         )
-    rounded = int(exact.quantize(Decimal(1), rounding=ROUNDING.get(program.rounding, ROUND_HALF_UP)))
     conditions: list[dict[str, object]] = []
     failed: list[str] = []
     if cb.version is not None:
@@ -169,7 +173,7 @@ def decision_dict(
         "eligible": eligible,
         "status": outcome.status,
         "amount_kzt": rounded if eligible else 0,
-        "amount_exact_kzt": str(exact.quantize(Decimal("0.01"))) if eligible else "0.00",
+        "amount_exact_kzt": exact_text,
         "period": b.period,
         "requires_human_review": bool(reasons),
         "review_reasons": sorted(set(reasons)),
