@@ -11,18 +11,16 @@ import contextlib
 import json
 import os
 import secrets
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import psutil
+
+from service import localserver
 
 ROLES = ("bus", "reviewer", "analyst", "auditor")
 
@@ -50,14 +48,6 @@ class Server:
             return []
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def write_tokens(path: Path) -> dict[str, str]:
     """One random token per role in the tokens-file format."""
     tokens = {role: secrets.token_urlsafe(24) for role in ROLES}
@@ -79,7 +69,7 @@ def running_server(
     with tempfile.TemporaryDirectory(prefix="familycard-load-") as tmp:
         workdir = Path(tmp)
         tokens = write_tokens(workdir / "tokens.json")
-        port = free_port()
+        port = localserver.free_port()
         env = dict(os.environ)
         env.update(
             FAMILYCARD_ENV="development",
@@ -99,39 +89,13 @@ def running_server(
         )
         server = Server(f"http://127.0.0.1:{port}", tokens, process, workdir, env)
         try:
-            _wait_healthy(server, startup_timeout)
+            localserver.wait_healthy(server.url, process, timeout=startup_timeout, log=workdir / "server.log")
             yield server
         finally:
-            _stop(process)
+            localserver.stop(process)
             log.close()
 
 
 def server_log(server: Server) -> str:
     """What the server printed (for failure messages)."""
-    path = server.workdir / "server.log"
-    return path.read_text(encoding="utf-8", errors="replace")[-4000:] if path.exists() else ""
-
-
-def _wait_healthy(server: Server, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"server exited with {server.process.returncode}:\n{server_log(server)}")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{server.url}/healthz", timeout=1.0).status_code == 200:
-                return
-        time.sleep(0.1)
-    raise RuntimeError(f"server not healthy after {timeout} s:\n{server_log(server)}")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+    return localserver.log_tail(server.workdir / "server.log", 4000)

@@ -17,11 +17,10 @@ import secrets
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
-import httpx
+from service import localserver
 
 VAR = Path("var")
 TOKENS_FILE = VAR / "dev-tokens.json"
@@ -104,36 +103,12 @@ def prepare_population(families: int, seed: int, env: dict[str, str]) -> Path:
     return path
 
 
-def wait_healthy(url: str, server: subprocess.Popen[bytes], timeout: float) -> None:
-    """Poll `/healthz` until it answers 200; fail early if the server exits."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(
-                f"the server exited with code {server.returncode} before it was healthy; see {SERVER_LOG}"
-            )
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1.0).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{url}/healthz did not answer within {timeout:.0f} s")
-
-
 def stop(process: subprocess.Popen[bytes] | None, name: str, grace: float = 10.0) -> None:
-    """SIGTERM the process group, then SIGKILL it if it lingers."""
+    """Stop a child process group (SIGTERM, then SIGKILL), saying so."""
     if process is None or process.poll() is not None:
         return
     print(f"stopping the {name} (pid {process.pid})")
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    except ProcessLookupError:
-        pass
+    localserver.stop(process, grace=grace)
 
 
 def print_tokens(tokens: dict[str, str]) -> None:
@@ -173,7 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        wait_healthy(url, server, args.startup_timeout)
+        localserver.wait_healthy(url, server, timeout=args.startup_timeout, log=SERVER_LOG)
         print(f"API: {url} (OpenAPI at {url}/docs); database {DATABASE}; server log {SERVER_LOG}")
         bus_code = 0
         if population is not None:

@@ -9,11 +9,9 @@ the reason, unless FAMILYCARD_REQUIRE_BROWSER=1 (CI), which makes that a failure
 from __future__ import annotations
 
 import os
-import socket
 import struct
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
+from service import localserver
 from tests.console.conftest import NAMES, SECRET, TOKENS, bearer, write_tokens
 from tests.service import builders as b
 
@@ -44,13 +43,6 @@ def _need_browser() -> None:
     pytest.skip(why)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @dataclass
 class Server:
     """A running service: its base URL and the log file of its process."""
@@ -62,30 +54,6 @@ class Server:
 def _start(command: list[str], env: dict[str, str], cwd: Path, log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
         return subprocess.Popen(command, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
-
-
-def _wait(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"the server exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"the server did not become healthy in {timeout} s:\n{log.read_text()[-3000:]}")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture(scope="module")
@@ -102,17 +70,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "FAMILYCARD_LOG_LEVEL": "WARNING",
         "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
     }
-    port = _free_port()
+    port = localserver.free_port()
     url = f"http://127.0.0.1:{port}"
     log = home / "server.log"
     process = _start([sys.executable, "-m", "service.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
                      env, home, log)
     try:
-        _wait(url, process, log)
+        localserver.wait_healthy(url, process, timeout=60, log=log)
         assert httpx.get(f"{url}/console/signin").status_code == 200, "familycard serve must mount the console"
         yield Server(url, log)
     finally:
-        _stop(process)
+        localserver.stop(process)
 
 
 def _post(server: Server, event: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from loadtests.server import free_port
+from service.localserver import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 

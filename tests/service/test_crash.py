@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,16 +20,11 @@ from typing import Any
 import httpx
 import pytest
 
+from service import localserver
 from tests.service import builders as b
 from tests.service.conftest import REPO, RULES, TOKENS, auth
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _start(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
@@ -38,16 +32,8 @@ def _start(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]
         [sys.executable, "-m", "service.cli", "serve", "--port", str(port), "--workers", "2"],
         cwd=REPO, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"server exited early: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise AssertionError(f"server did not start: {log.read_text()[-2000:]}")
+    localserver.wait_healthy(f"http://127.0.0.1:{port}", proc, timeout=60, log=log)
+    return proc
 
 
 def test_acknowledged_events_survive_sigkill_exactly_once(tmp_path: Path) -> None:
@@ -56,7 +42,7 @@ def test_acknowledged_events_survive_sigkill_exactly_once(tmp_path: Path) -> Non
     env = {**os.environ, "FAMILYCARD_DATABASE_URL": f"sqlite:///{tmp_path / 'crash.db'}",
            "FAMILYCARD_TOKENS_FILE": str(tokens), "FAMILYCARD_RULES_DIR": str(RULES), "FAMILYCARD_LOG_LEVEL": "WARNING"}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    port = _free_port()
+    port = localserver.free_port()
     url = f"http://127.0.0.1:{port}"
     log = tmp_path / "server.log"
     families = [b.make_family(f"FAM-K{i}", children=2, first_child_born="2012-01-01") for i in range(8)]
