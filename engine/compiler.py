@@ -38,9 +38,10 @@ class CompiledCase:
     when: expr.Node | None
     formula: expr.Node
     formula_source: str
-    formula_raw: expr.Node  # lets inlined, parameters not folded: for the arithmetic in explanations
     when_fn: expr.Compiled | None = None
     formula_fn: expr.Compiled | None = None
+    # The arithmetic as text with this epoch's parameter values in it and a placeholder per indicator.
+    arithmetic: tuple[str, tuple[str, ...]] = ("", ())
 
 
 @dataclass
@@ -179,15 +180,18 @@ def compile_epoch(book: Rulebook, start: dt.date, end: dt.date) -> Program:
                 when = _normalise(folder(c.when.node)) if c.when else None
                 formula = folder(c.formula.node)
                 raw = expr.substitute(c.formula.node, folder.inline_only)
+                with_params = expr.substitute(
+                    raw, lambda n: expr.literal(params[n.name][0]) if n.name in params else None
+                )
                 cases.append(
                     CompiledCase(
                         c.id,
                         when,
                         formula,
                         c.formula.text,
-                        raw,
                         expr.compile_fn(when) if when is not None else None,
                         expr.compile_fn(formula),
+                        expr.text_template(with_params, set(indicators.REGISTRY)),
                     )
                 )
             cb.cases = cases

@@ -9,13 +9,12 @@ keeps the two equal on every benefit of every family.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, ROUND_UP, Decimal
 from typing import Any
 
 from engine import decision, expr, indicators
-from engine.compiler import CompiledBenefit, Program, scalar
+from engine.compiler import CompiledBenefit, CompiledCase, Program, scalar
 from engine.rulefile import Level, Rulebook
 
 CENT = Decimal("0.01")
@@ -88,15 +87,10 @@ def outcomes_from_fired(
     return out
 
 
-def _render(node: expr.Node, env: dict[str, expr.Value], params: Mapping[str, tuple[expr.Value, object]]) -> str:
-    def lit(name: expr.Name) -> expr.Node | None:
-        if name.name in params:
-            return expr.literal(params[name.name][0])
-        if name.name in env:
-            return expr.literal(env[name.name])
-        return None
-
-    return expr.to_text(expr.substitute(node, lit))
+def arithmetic(case: CompiledCase, env: dict[str, expr.Value]) -> str:
+    """A band's formula with this family's values and the epoch's parameters written in."""
+    template, names = case.arithmetic
+    return template.format(*(expr.to_text(expr.literal(env[n])) for n in names))
 
 
 def amount_of(program: Program, cb: CompiledBenefit, case: int, env: dict[str, expr.Value]) -> Decimal:
@@ -142,9 +136,7 @@ def decision_dict(
         rounded = int(exact.quantize(TENGE, rounding=ROUNDING.get(program.rounding, ROUND_HALF_UP)))
         case_id = case.id
         formula = case.formula_source
-        formula_values = (
-            f"{_render(case.formula_raw, env, program.params)} = {expr.format_number(exact.quantize(CENT))}"
-        )
+        formula_values = f"{arithmetic(case, env)} = {expr.format_number(exact.quantize(CENT))}"
     conditions: list[dict[str, object]] = []
     failed: list[str] = []
     if cb.version is not None:

@@ -575,3 +575,24 @@ def _py(node: Node, consts: list[Value]) -> str:
     if isinstance(node, IfExp):
         return f"({_py(node.then, consts)} if {_py(node.cond, consts)} else {_py(node.other, consts)})"
     raise AssertionError(node)
+
+
+def text_template(node: Node, fill: set[str]) -> tuple[str, tuple[str, ...]]:
+    """`to_text(node)` as a format string with a placeholder for each name in `fill`.
+
+    Explanations show every eligible amount's arithmetic with the family's values in it; building
+    the text once per epoch and formatting it per family costs a fraction of substituting and
+    rendering the tree each time. `template.format(*texts)` equals `to_text` of the substituted tree.
+    """
+    order: list[str] = []
+
+    def token(name: Name) -> Node | None:
+        if name.name not in fill:
+            return None
+        order.append(name.name)
+        return Name(f"\x00{len(order) - 1}\x00", name.offset)
+
+    text = to_text(substitute(node, token)).replace("{", "{{").replace("}", "}}")
+    for i in range(len(order)):
+        text = text.replace(f"\x00{i}\x00", f"{{{i}}}")
+    return text, tuple(order)

@@ -4,9 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from engine import model
+from engine import compiler, explain, expr, indicators, model
 from engine.api import Engine
 from engine.errors import EvaluationError
+from synthetic import rich
 from tests.engine.builders import family, make_family, person
 
 RULES = Path(__file__).resolve().parents[2] / "rules"
@@ -106,3 +107,26 @@ def test_the_json_answer_equals_the_validated_response(engine):
     fam = family(5, median_income_kzt=120000)
     as_json = json.loads(engine.evaluate_json(fam, AS_OF))
     assert as_json == json.loads(engine.evaluate(fam, AS_OF).model_dump_json())
+
+
+def test_the_arithmetic_shown_equals_the_formula_with_the_values_written_in(engine):
+    prog = engine.program(AS_OF)
+    checked = 0
+    for snapshot in rich.generate_families(400, 5, AS_OF):
+        fam = model.Family.model_validate(snapshot)
+        values = indicators.compute_some(fam, AS_OF, prog.indicator_names)
+        env = compiler.environment(prog, values)
+        for cb in prog.benefits:
+            lets = {n: s.node for n, s in cb.version.lets.items()} if cb.version else {}
+
+            def fill(name, lets=lets, env=env):
+                if name.name in lets:
+                    return expr.substitute(lets[name.name], fill)
+                if name.name in prog.params:
+                    return expr.literal(prog.params[name.name][0])
+                return expr.literal(env[name.name]) if name.name in env else None
+
+            for case, source in zip(cb.cases, cb.version.cases if cb.version else [], strict=True):
+                assert explain.arithmetic(case, env) == expr.to_text(expr.substitute(source.formula.node, fill))
+                checked += 1
+    assert checked > 1000
