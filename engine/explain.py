@@ -93,7 +93,7 @@ def arithmetic(case: CompiledCase, env: dict[str, expr.Value]) -> str:
     return template.format(*(expr.to_text(expr.literal(env[n])) for n in names))
 
 
-def amount_of(program: Program, cb: CompiledBenefit, case: int, env: dict[str, expr.Value]) -> Decimal:
+def amount_of(cb: CompiledBenefit, case: int, env: dict[str, expr.Value]) -> Decimal:
     """The exact amount of a benefit's amount band for a family."""
     fn = cb.cases[case].formula_fn
     assert fn is not None
@@ -131,7 +131,7 @@ def decision_dict(
     formula = formula_values = case_id = None
     if outcome.status == "eligible" and outcome.case is not None:
         case = cb.cases[outcome.case]
-        exact = amount_of(program, cb, outcome.case, env)
+        exact = amount_of(cb, outcome.case, env)
         exact_text = str(exact.quantize(CENT))
         rounded = int(exact.quantize(TENGE, rounding=ROUNDING.get(program.rounding, ROUND_HALF_UP)))
         case_id = case.id

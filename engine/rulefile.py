@@ -78,6 +78,23 @@ class Version:
     requires: list[str]
     line: int
 
+    def sources(self) -> list[Source]:
+        """Every expression of this version: lets, conditions, amount bands, review triggers."""
+        return expressions(self.lets, self.conditions, self.cases, self.triggers)
+
+
+def expressions(
+    lets: dict[str, Source], conditions: list[Source], cases: list[Case], triggers: list[Trigger]
+) -> list[Source]:
+    """Every expression of a version's parts, in file order (one list for every cross-check)."""
+    return [
+        *lets.values(),
+        *conditions,
+        *(c.formula for c in cases),
+        *(c.when for c in cases if c.when),
+        *(t.when for t in triggers),
+    ]
+
 
 @dataclass
 class Benefit:
@@ -271,7 +288,7 @@ def _load_benefit(ctx: _Ctx, doc: yamlpos.Located) -> Benefit | None:
         sorted(versions, key=lambda v: v.start),
         doc.path,
     )
-    _check_sex_basis(ctx, doc, benefit)
+    _check_sex_basis(ctx, benefit)
     return benefit
 
 
@@ -350,7 +367,7 @@ def _load_version(ctx: _Ctx, doc: yamlpos.Located, key: yamlpos.PathKey, raw: An
         src = ctx.expression(doc, (*tkey, "when"), t["when"], "bool", let_types)
         if src is not None:
             triggers.append(Trigger(str(t["reason"]), src))
-    _check_optional_use(ctx, doc, key, requires, lets, conditions, cases, triggers)
+    _check_optional_use(ctx, requires, expressions(lets, conditions, cases, triggers))
     if start is None or end is None:
         return None
     return Version(start, end, lets, conditions, cases, triggers, [str(r) for r in requires], doc.pos(key)[0])
@@ -388,23 +405,7 @@ def _load_amount(
     return cases
 
 
-def _check_optional_use(
-    ctx: _Ctx,
-    doc: yamlpos.Located,
-    key: yamlpos.PathKey,
-    requires: list[Any],
-    lets: dict[str, Source],
-    conditions: list[Source],
-    cases: list[Case],
-    triggers: list[Trigger],
-) -> None:
-    sources = [
-        *lets.values(),
-        *conditions,
-        *(c.formula for c in cases),
-        *(c.when for c in cases if c.when),
-        *(t.when for t in triggers),
-    ]
+def _check_optional_use(ctx: _Ctx, requires: list[Any], sources: list[Source]) -> None:
     for src in sources:
         for n in sorted(expr.names(src.node)):
             ind = indicators.REGISTRY.get(n)
@@ -446,16 +447,11 @@ def _check_periods(ctx: _Ctx, doc: yamlpos.Located, versions: list[Version]) -> 
             )
 
 
-def _check_sex_basis(ctx: _Ctx, doc: yamlpos.Located, benefit: Benefit) -> None:
+def _check_sex_basis(ctx: _Ctx, benefit: Benefit) -> None:
     if benefit.sex_basis:
         return
     for v in benefit.versions:
-        for src in [
-            *v.lets.values(),
-            *v.conditions,
-            *(c.formula for c in v.cases),
-            *(c.when for c in v.cases if c.when),
-        ]:
+        for src in v.sources():
             used = [
                 n for n in expr.names(src.node) if n in indicators.REGISTRY and indicators.REGISTRY[n].sex_dependent
             ]
@@ -474,14 +470,7 @@ def _check_sex_basis(ctx: _Ctx, doc: yamlpos.Located, benefit: Benefit) -> None:
 
 def _check_parameter_coverage(ctx: _Ctx, benefit: Benefit) -> None:
     for v in benefit.versions:
-        srcs = [
-            *v.lets.values(),
-            *v.conditions,
-            *(c.formula for c in v.cases),
-            *(c.when for c in v.cases if c.when),
-            *(t.when for t in v.triggers),
-        ]
-        for src in srcs:
+        for src in v.sources():
             for n in sorted(expr.names(src.node)):
                 p = ctx.params.params.get(n)
                 if p is None:
