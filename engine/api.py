@@ -16,6 +16,7 @@ from typing import Any, Literal
 import orjson
 
 from engine import compiler, decision, explain, expr, indicators, model, rulefile
+from engine.assessment import Assessment
 from engine.durable_backend import DurableEngine
 from engine.errors import RuleError, RuleErrors
 
@@ -112,6 +113,10 @@ class Engine:
 
     def evaluate_data(self, family: model.Family, as_of: dt.date, backend: Backend = "durable") -> dict[str, Any]:
         """The eligibility response as plain JSON data, in the shape of `decision.EligibilityResponse`."""
+        return self.assess(family, as_of, backend).data()
+
+    def assess(self, family: model.Family, as_of: dt.date, backend: Backend = "durable") -> Assessment:
+        """Every benefit decided for the family; explanations written when asked for (see `Assessment`)."""
         prog = self.program(as_of)
         values = indicators.compute_some(family, as_of, prog.indicator_names)
         env = compiler.environment(prog, values)
@@ -119,15 +124,8 @@ class Engine:
             outcomes = self.durable_outcomes(prog, values, env)
         else:
             outcomes = self.python_outcomes(prog, values, env)
-        return {
-            "family_id": family.family_id,
-            "as_of": as_of.isoformat(),
-            "ruleset_version": self._book.version,
-            "wellbeing": explain.wellbeing_dict(prog, env, self._book),
-            "decisions": [
-                explain.decision_dict(prog, cb, o, env, values) for cb, o in zip(prog.benefits, outcomes, strict=True)
-            ],
-        }
+        return Assessment(book=self._book, program=prog, family=family, as_of=as_of, values=values, env=env,
+                          outcomes=outcomes)
 
     def durable_outcomes(
         self, prog: compiler.Program, values: dict[str, indicators.IndicatorValue], env: dict[str, expr.Value]

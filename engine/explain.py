@@ -102,6 +102,25 @@ def amount_of(cb: CompiledBenefit, case: int, env: dict[str, expr.Value]) -> Dec
     return max(value, Decimal(0))
 
 
+def amount(
+    program: Program, cb: CompiledBenefit, outcome: Outcome, env: dict[str, expr.Value]
+) -> tuple[Decimal | None, int]:
+    """An eligible outcome's exact amount (to the tiyn) and the amount paid (rounded to the tenge); else (None, 0)."""
+    if outcome.status != "eligible" or outcome.case is None:
+        return None, 0
+    exact = amount_of(cb, outcome.case, env)
+    rounded = int(exact.quantize(TENGE, rounding=ROUNDING.get(program.rounding, ROUND_HALF_UP)))
+    return exact.quantize(CENT), rounded
+
+
+def review_reasons(cb: CompiledBenefit, outcome: Outcome) -> list[str]:
+    """Why a person must look at this decision (sorted, each once); empty when nobody must."""
+    reasons = {cb.triggers[k][0] for k in outcome.triggers}
+    if outcome.status == "insufficient_data":
+        reasons.add("insufficient_data")
+    return sorted(reasons)
+
+
 def decide(
     program: Program,
     cb: CompiledBenefit,
@@ -126,17 +145,15 @@ def decision_dict(
     `decide` validates them into models once, as a whole, where models are wanted.
     """
     b = cb.benefit
+    exact, rounded = amount(program, cb, outcome, env)
     exact_text = "0.00"
-    rounded = 0
     formula = formula_values = case_id = None
-    if outcome.status == "eligible" and outcome.case is not None:
+    if exact is not None and outcome.case is not None:
         case = cb.cases[outcome.case]
-        exact = amount_of(cb, outcome.case, env)
-        exact_text = str(exact.quantize(CENT))
-        rounded = int(exact.quantize(TENGE, rounding=ROUNDING.get(program.rounding, ROUND_HALF_UP)))
+        exact_text = str(exact)
         case_id = case.id
         formula = case.formula_source
-        formula_values = f"{arithmetic(case, env)} = {expr.format_number(exact.quantize(CENT))}"
+        formula_values = f"{arithmetic(case, env)} = {expr.format_number(exact)}"
     conditions: list[dict[str, object]] = []
     failed: list[str] = []
     if cb.version is not None:
@@ -155,9 +172,7 @@ def decision_dict(
                 shown_values = ", ".join(f"{k} = {v}" for k, v in shown.items())
                 failed.append(f"{src.text} [{shown_values}]" if shown_values else src.text)
     miss = missing(cb, values)
-    reasons = [cb.triggers[k][0] for k in outcome.triggers]
-    if outcome.status == "insufficient_data":
-        reasons.append("insufficient_data")
+    reasons = review_reasons(cb, outcome)
     eligible = outcome.status == "eligible"
     return {
         "benefit": b.id,
@@ -168,7 +183,7 @@ def decision_dict(
         "amount_exact_kzt": exact_text,
         "period": b.period,
         "requires_human_review": bool(reasons),
-        "review_reasons": sorted(set(reasons)),
+        "review_reasons": reasons,
         "legal_basis": b.legal_basis,
         "explanation": {
             "summary": _summary(cb, outcome.status, rounded, failed, miss, program),

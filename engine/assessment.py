@@ -1,0 +1,106 @@
+"""One family's evaluation, with each explanation written only when somebody asks for it.
+
+The eligibility answer explains every decision, so it asks for all of them. The bus intake does
+not: after an income report most of a family's thirteen decisions are exactly what it already
+holds, and only a decision that changed is stored with its explanation. Writing an explanation
+(conditions with values, arithmetic, three summaries) costs several times what deciding does, so
+an `Assessment` decides everything at once (durable-rules, the engine of record) and keeps what
+the explanations need to be written later, from the same outcomes and the same values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from engine import compiler, explain, expr, indicators, model
+from engine.decision import Period, Status
+from engine.rulefile import Rulebook
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A decision on one benefit without its explanation: what the service compares and acts on."""
+
+    benefit: str
+    name: dict[str, str]
+    eligible: bool
+    status: Status
+    amount_kzt: int
+    period: Period
+    amount_case: str | None
+    requires_human_review: bool
+    review_reasons: tuple[str, ...]
+
+
+class Assessment:
+    """Every benefit decided for one family as of one date; explanations written on demand."""
+
+    def __init__(
+        self,
+        *,
+        book: Rulebook,
+        program: compiler.Program,
+        family: model.Family,
+        as_of: dt.date,
+        values: dict[str, indicators.IndicatorValue],
+        env: dict[str, expr.Value],
+        outcomes: list[explain.Outcome],
+    ) -> None:
+        self.book = book
+        self.program = program
+        self.family = family
+        self.as_of = as_of
+        self.values = values
+        self.env = env
+        self.outcomes = outcomes
+        self.verdicts = [self._verdict(cb, o) for cb, o in zip(program.benefits, outcomes, strict=True)]
+        self._decisions: dict[int, dict[str, Any]] = {}
+
+    @property
+    def ruleset_version(self) -> str:
+        """The version of the rulebook that decided."""
+        return self.book.version
+
+    def _verdict(self, cb: compiler.CompiledBenefit, outcome: explain.Outcome) -> Verdict:
+        _, rounded = explain.amount(self.program, cb, outcome, self.env)
+        reasons = explain.review_reasons(cb, outcome)
+        case = cb.cases[outcome.case].id if outcome.status == "eligible" and outcome.case is not None else None
+        b = cb.benefit
+        return Verdict(
+            benefit=b.id, name=cb.name_view, eligible=outcome.status == "eligible", status=outcome.status,
+            amount_kzt=rounded, period=b.period, amount_case=case, requires_human_review=bool(reasons),
+            review_reasons=tuple(reasons),
+        )
+
+    def decision(self, i: int) -> dict[str, Any]:
+        """The i-th decision with its explanation, as plain JSON data (written once, then kept)."""
+        found = self._decisions.get(i)
+        if found is None:
+            cb = self.program.benefits[i]
+            found = self._decisions[i] = explain.decision_dict(self.program, cb, self.outcomes[i], self.env,
+                                                               self.values)
+        return found
+
+    def wellbeing(self) -> dict[str, Any]:
+        """The family's well-being level, as plain JSON data."""
+        return explain.wellbeing_dict(self.program, self.env, self.book)
+
+    def all_indicators(self) -> dict[str, indicators.IndicatorValue]:
+        """Every registered indicator (the rulebook reads only some; a family's record shows all)."""
+        rest = [n for n in indicators.REGISTRY if n not in self.values]
+        if not rest:
+            return dict(self.values)
+        more = indicators.compute_some(self.family, self.as_of, rest)
+        return {n: self.values[n] if n in self.values else more[n] for n in indicators.REGISTRY}
+
+    def data(self) -> dict[str, Any]:
+        """The eligibility response as plain JSON data, in the shape of `decision.EligibilityResponse`."""
+        return {
+            "family_id": self.family.family_id,
+            "as_of": self.as_of.isoformat(),
+            "ruleset_version": self.book.version,
+            "wellbeing": self.wellbeing(),
+            "decisions": [self.decision(i) for i in range(len(self.outcomes))],
+        }
