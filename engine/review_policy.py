@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-
-from engine.decision import Decision
+from typing import Protocol
 
 
 class Change(enum.StrEnum):
@@ -28,6 +27,22 @@ class Change(enum.StrEnum):
 ADVERSE = frozenset({Change.REDUCTION, Change.TERMINATION})
 
 
+class Proposed(Protocol):
+    """What a comparison reads of a proposed decision (a `Decision`, or an `assessment.Verdict`)."""
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def eligible(self) -> bool: ...
+
+    @property
+    def period(self) -> str: ...
+
+    @property
+    def amount_kzt(self) -> int: ...
+
+
 @dataclass(frozen=True)
 class Current:
     """What the family holds now for one benefit: an active entitlement and its amount."""
@@ -36,7 +51,7 @@ class Current:
     amount_kzt: int
 
 
-def classify(current: Current | None, proposed: Decision) -> Change:
+def classify(current: Current | None, proposed: Proposed) -> Change:
     """Compare the family's current entitlement with a freshly evaluated decision.
 
     `insufficient_data` never ends or reduces anything: missing data is not evidence, so an

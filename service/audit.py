@@ -12,13 +12,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 import sqlalchemy as sa
 
-from service.store import tables
+from service.store import tables, uow
 
 GENESIS = "0" * 64
 HEAD_ID = 1
@@ -68,46 +68,71 @@ _READ_HEAD = sa.select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == HEAD_ID).w
 _ADD_ENTRY = _LOG.insert()
 _ADD_HEAD = _HEAD.insert()
 _MOVE_HEAD = _HEAD.update().where(_HEAD.c.id == sa.bindparam("key_id"))
-# The head as this transaction last wrote it, kept on the connection: (transaction, seq, hash).
-_CACHED_HEAD = "familycard.audit.head"
+# This transaction's part of the chain, kept on the connection until it commits (see `_Pending`).
+_PENDING = "familycard.audit.pending"
 
 
-def _head(conn: sa.Connection) -> tuple[int, str, bool]:
-    """(seq, hash, stored) of the last entry: read once per transaction, then what we last wrote.
+@dataclass
+class _Pending:
+    """The entries a transaction has appended, written when it commits, and the head they lead to.
 
+    An event typically appends two or three entries; writing them (one multi-row INSERT) and
+    moving the head (one UPDATE) at commit costs two statements instead of two per entry. The
+    chain is the same: each entry's hash covers the previous one, computed as it is appended.
     Writers hold the single writer lock for the whole transaction (and the row lock on
-    PostgreSQL), so nobody else can move the head while it is cached.
+    PostgreSQL), so nobody else can move the head meanwhile.
     """
+
+    transaction: sa.RootTransaction | None
+    seq: int
+    hash: str
+    stored: bool
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _pending(conn: sa.Connection) -> _Pending:
+    """This transaction's pending entries (the head read once per transaction)."""
     transaction = conn.get_transaction()
-    cached = conn.info.get(_CACHED_HEAD)
-    if transaction is not None and cached is not None and cached[0] is transaction and transaction.is_active:
-        return cached[1], cached[2], True
+    found: _Pending | None = conn.info.get(_PENDING)
+    if found is not None and found.transaction is transaction and transaction is not None and transaction.is_active:
+        return found
     head = conn.execute(_READ_HEAD).first()
-    return (head.seq, head.hash, True) if head else (0, GENESIS, False)
+    found = _Pending(transaction, head.seq, head.hash, True) if head else _Pending(transaction, 0, GENESIS, False)
+    conn.info[_PENDING] = found
+    uow.before_commit(conn, flush)
+    return found
 
 
 def append(
     conn: sa.Connection, *, kind: str, actor: str, at: str, data: Mapping[str, Any],
     family_id: str | None = None, subject: str | None = None,
 ) -> int:
-    """Add one entry at the end of the chain (inside the caller's transaction); its number."""
-    last_seq, prev, stored = _head(conn)
-    seq = last_seq + 1
+    """Add one entry at the end of the chain (written with the caller's transaction); its number."""
+    pending = _pending(conn)
+    seq = pending.seq + 1
     text = canonical(dict(data))
     digest = entry_hash(
         seq=seq, at=at, kind=kind, actor=actor, family_id=family_id, subject=subject, data=text,
-        prev_hash=prev,
+        prev_hash=pending.hash,
     )
-    conn.execute(_ADD_ENTRY, {"seq": seq, "at": at, "kind": kind, "actor": actor, "family_id": family_id,
-                              "subject": subject, "data": text, "prev_hash": prev, "hash": digest})
-    if stored:
-        conn.execute(_MOVE_HEAD, {"key_id": HEAD_ID, "seq": seq, "hash": digest})
-    else:
-        conn.execute(_ADD_HEAD, {"id": HEAD_ID, "seq": seq, "hash": digest})
-    transaction = conn.get_transaction()
-    if transaction is not None:
-        conn.info[_CACHED_HEAD] = (transaction, seq, digest)
+    pending.rows.append({"seq": seq, "at": at, "kind": kind, "actor": actor, "family_id": family_id,
+                         "subject": subject, "data": text, "prev_hash": pending.hash, "hash": digest})
+    pending.seq, pending.hash = seq, digest
     return seq
+
+
+def flush(conn: sa.Connection) -> None:
+    """Write the transaction's pending entries and move the head (the unit of work calls it before commit)."""
+    pending: _Pending | None = conn.info.get(_PENDING)
+    if pending is None or not pending.rows:
+        return
+    conn.execute(_ADD_ENTRY, pending.rows)
+    if pending.stored:
+        conn.execute(_MOVE_HEAD, {"key_id": HEAD_ID, "seq": pending.seq, "hash": pending.hash})
+    else:
+        conn.execute(_ADD_HEAD, {"id": HEAD_ID, "seq": pending.seq, "hash": pending.hash})
+        pending.stored = True
+    pending.rows = []
 
 
 @dataclass(frozen=True)

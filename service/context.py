@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -22,3 +23,5 @@ class AppContext:
     tokens: auth.TokenStore
     metrics: metrics.Metrics
     clock: Clock = field(default=utc_now)
+    # Small per-worker bookkeeping of the use cases (e.g. when offers were last swept).
+    state: dict[str, Any] = field(default_factory=dict)

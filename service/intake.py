@@ -20,18 +20,21 @@ rejected event holds no idempotency key, so a corrected redelivery can still be 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
-import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from pydantic import BaseModel, ValidationError
 
-from engine import indicators, model
-from engine.decision import Decision, EligibilityResponse
+from engine import model
+from engine.assessment import Assessment, Verdict
+from engine.decision import Texts
 from engine.errors import EvaluationError
 from engine.review_policy import Change, Current, classify
 from service import audit, clock, events, holdings, offers, record, reviews
@@ -85,12 +88,22 @@ class Effects:
 EFFECT_LISTS = tuple(f for f in fields(Effects) if f.name != "consent")
 
 
-def fingerprint(d: Decision) -> str:
+def fingerprint(d: Verdict) -> str:
     """What makes two decisions on one benefit the same for the family (not the explanation text)."""
+    return _fingerprint(d.eligible, d.status, d.amount_kzt, d.period, d.amount_case, d.requires_human_review,
+                        d.review_reasons)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _fingerprint(
+    eligible: bool, status: str, amount_kzt: int, period: str, case: str | None, review: bool, reasons: tuple[str, ...]
+) -> str:
+    # A pure function of a few small values, asked thirteen times per event and mostly for the
+    # same values again: remembered. Stored fingerprints are compared across releases, so the
+    # digest stays what it always was.
     key = {
-        "eligible": d.eligible, "status": d.status, "amount_kzt": d.amount_kzt, "period": d.period,
-        "case": d.explanation.amount_case, "review": d.requires_human_review,
-        "reasons": sorted(d.review_reasons),
+        "eligible": eligible, "status": status, "amount_kzt": amount_kzt, "period": period, "case": case,
+        "review": review, "reasons": sorted(reasons),
     }
     return hashlib.sha256(audit.canonical_flat(key).encode()).hexdigest()[:32]
 
@@ -100,7 +113,7 @@ def fingerprint(d: Decision) -> str:
 def parse(raw: bytes) -> tuple[events.Envelope, BaseModel]:
     """The envelope and its typed payload, or `Refused` with every error and its field path."""
     try:
-        data = json.loads(raw)
+        data = orjson.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise _refuse(422, ["body"], f"the body is not valid JSON ({exc})", "json_invalid") from exc
     if not isinstance(data, dict):
@@ -124,7 +137,7 @@ def parse(raw: bytes) -> tuple[events.Envelope, BaseModel]:
 def _guess(raw: bytes) -> tuple[str | None, str | None]:
     """The event id and type of a message that failed validation, when it has usable ones."""
     try:
-        data = json.loads(raw)
+        data = orjson.loads(raw)
     except (ValueError, UnicodeDecodeError):
         return None, None
     if not isinstance(data, dict):
@@ -178,14 +191,19 @@ def _apply_locked(
 ) -> dict[str, Any]:
     with uow.UnitOfWork(ctx.db, write=True) as work:
         conn = work.conn
-        seen = event_store.get(conn, event_id=envelope.event_id)
-        if seen is not None:
-            return _duplicate(seen)
-        ctx.rules.sync(conn)
+        # A plan made ahead read, a moment ago, that the event was new and which rules generation
+        # is current. A redelivery committed since then is caught by the events primary key (the
+        # whole transaction rolls back and `receive` answers `duplicate`).
+        if ahead is None:
+            seen = event_store.get(conn, event_id=envelope.event_id)
+            if seen is not None:
+                return _duplicate(seen)
+            ctx.rules.sync(conn)
         now = ctx.clock()
         effects = Effects()
-        for offer_id in offers.sweep(conn, now=now):
-            effects.offers_closed.append({"offer_id": offer_id, "status": "expired"})
+        if _sweep_due(ctx, now):
+            for offer_id in offers.sweep(conn, now=now):
+                effects.offers_closed.append({"offer_id": offer_id, "status": "expired"})
         answer: dict[str, Any] = {"event_id": envelope.event_id, "status": "applied", "type": envelope.type}
         if isinstance(payload, events.ConsentReceived):
             family_id = _consent(conn, envelope=envelope, payload=payload, now=now, effects=effects)
@@ -209,6 +227,23 @@ def _apply_locked(
         work.commit()
     _count(ctx, effects)
     return answer
+
+
+SWEEP_EVERY = dt.timedelta(seconds=1)
+
+
+def _sweep_due(ctx: AppContext, now: dt.datetime) -> bool:
+    """Whether this worker should write overdue offers as expired now (at most once per `SWEEP_EVERY`).
+
+    An overdue offer already reads as expired everywhere (`offers.effective_status`); the sweep
+    only writes that down and audits it, so once a second per worker is plenty. Measured on the
+    service's clock, which tests move forward.
+    """
+    last = ctx.state.get("last_sweep")
+    if last is not None and abs(now - last) < SWEEP_EVERY:
+        return False
+    ctx.state["last_sweep"] = now
+    return True
 
 
 def _count(ctx: AppContext, effects: Effects) -> None:
@@ -235,6 +270,7 @@ def _consent(
     except offers.AnswerError as exc:
         raise _refuse(exc.status_code, ["body", "payload", "offer_id"], exc.message, exc.kind) from exc
     effects.consent = effect
+    families.touch(conn, family_id=str(offer["family_id"]))
     if "entitlement" in effect:
         ent = effect["entitlement"]
         effects.entitlements_changed.append(
@@ -249,10 +285,11 @@ class _Plan:
 
     Everything here is a function of the record (snapshot, facts, last event time), the event and
     the rule set, so a plan made before the write lock (`_plan_ahead`) is used under the lock
-    only if the record and the rule set are still exactly what it was made from.
+    only if the record and the rule set are still exactly what it was made from: the record's
+    `revision` (raised by every change to it) tells, in one small read.
     """
 
-    basis: tuple[Any, ...] | None  # (snapshot, facts, last_occurred_at) of the record read; None: no record
+    row: dict[str, Any] | None  # the record it was made from; None: no record yet
     version: str
     outcome: record.Outcome
     family: model.Family
@@ -260,14 +297,11 @@ class _Plan:
     late: bool
     as_of: dt.date
     evaluated: bool
-    response: EligibilityResponse | None = None
-    before: dict[str, Decision] = field(default_factory=dict)
+    assessment: Assessment | None = None
+    before: dict[str, Verdict] = field(default_factory=dict)
     fingerprints: list[str] = field(default_factory=list)
     indicators: dict[str, Any] = field(default_factory=dict)
-
-
-def _basis(row: dict[str, Any] | None) -> tuple[Any, ...] | None:
-    return None if row is None else (row["snapshot"], row["facts"], row["last_occurred_at"])
+    holdings: _Holdings | None = None  # read with the record (plans made ahead only)
 
 
 def _plan(ctx: AppContext, row: dict[str, Any] | None, envelope: events.Envelope, payload: BaseModel) -> _Plan:
@@ -293,15 +327,15 @@ def _plan(ctx: AppContext, row: dict[str, Any] | None, envelope: events.Envelope
     late = previous_last is not None and envelope.occurred_at < previous_last
     as_of = last.date()
     moved = previous_last is None or as_of != previous_last.date()
-    plan = _Plan(basis=_basis(row), version=version, outcome=outcome, family=family, last=last, late=late,
+    plan = _Plan(row=row, version=version, outcome=outcome, family=family, last=last, late=late,
                  as_of=as_of, evaluated=bool(outcome.applied or moved))
     if plan.evaluated:
-        plan.response = response = _evaluate(ctx, family, as_of)
-        plan.fingerprints = [fingerprint(d) for d in response.decisions]
-        plan.indicators = indicators.compute(family, as_of)
+        plan.assessment = assessed = _evaluate(ctx, family, as_of)
+        plan.fingerprints = [fingerprint(d) for d in assessed.verdicts]
+        plan.indicators = assessed.all_indicators()
         # The record before this event, evaluated as of the same date, is needed only when this
         # evaluation makes a one-off payment or notice eligible (see `_occasion`).
-        if row is not None and any(d.eligible and d.period not in ONGOING for d in response.decisions):
+        if row is not None and any(d.eligible and d.period not in ONGOING for d in assessed.verdicts):
             plan.before = _decisions_before(ctx, row["snapshot"], as_of)
     return plan
 
@@ -309,16 +343,22 @@ def _plan(ctx: AppContext, row: dict[str, Any] | None, envelope: events.Envelope
 def _plan_ahead(ctx: AppContext, envelope: events.Envelope, payload: BaseModel) -> _Plan | None:
     """The plan made on a read of the record, before the write lock (None if it cannot be made).
 
-    With several workers this keeps the rule engine out of the time the writer lock is held;
-    under the lock the record is read again and the plan used only if nothing it rests on changed.
+    With several workers this keeps the rule engine, and every read, out of the time the writer
+    lock is held: the record and the family's holdings are read here, in one read transaction,
+    and under the lock the plan is used only if the record's revision (raised by every change
+    to the record or the holdings) is still the one read here.
     """
     family_id = str(getattr(payload, "family_id"))  # noqa: B009 - every family payload has one
     try:
         with uow.UnitOfWork(ctx.db, write=False) as work:
-            if event_store.exists(work.conn, event_id=envelope.event_id):
+            row, seen, generation = families.for_event(work.conn, family_id=family_id, event_id=envelope.event_id)
+            if seen:
                 return None  # a redelivery: the write path answers it from the stored effects
-            row = families.get(work.conn, family_id=family_id)
-        return _plan(ctx, row, envelope, payload)
+            ctx.rules.catch_up(generation)
+            plan = _plan(ctx, row, envelope, payload)
+            if plan.evaluated:  # a family with no record yet holds nothing
+                plan.holdings = NOTHING_HELD if row is None else _read_holdings(work.conn, family_id)
+        return plan
     except Exception:  # the write path works it out again, and refuses or fails there
         log.debug("no plan ahead for event %s", envelope.event_id, exc_info=True)
         return None
@@ -329,25 +369,27 @@ def _family_event(
     effects: Effects, ahead: _Plan | None = None,
 ) -> dict[str, Any]:
     family_id = str(getattr(payload, "family_id"))  # noqa: B009 - every family payload has one
-    row = families.get(conn, family_id=family_id)
-    if ahead is not None and ahead.version == ctx.rules.version and ahead.basis == _basis(row):
+    if ahead is not None and ahead.version == ctx.rules.version and _unchanged(conn, family_id, ahead.row):
         plan = ahead
     else:
-        plan = _plan(ctx, row, envelope, payload)
+        plan = _plan(ctx, families.get(conn, family_id=family_id), envelope, payload)
+    row = plan.row
     family, as_of, late, outcome = plan.family, plan.as_of, plan.late, plan.outcome
     indicators_now = row["indicators"] if row else {}
+    latest = row.get("latest") if row else {}
     ruleset_version = plan.version
-    if plan.evaluated and plan.response is not None:
-        response = plan.response
-        ruleset_version = response.ruleset_version
+    if plan.evaluated and plan.assessment is not None:
+        assessed = plan.assessment
+        ruleset_version = assessed.ruleset_version
         indicators_now = _indicators(indicators_now, plan.indicators, envelope)
-        _reconcile(ctx, conn, family=family, response=response, fingerprints=plan.fingerprints,
-                   before=plan.before, as_of=as_of, envelope=envelope, is_new=row is None, now=now,
-                   effects=effects)
+        latest = _reconcile(ctx, conn, family=family, assessed=assessed, fingerprints=plan.fingerprints,
+                            before=plan.before, as_of=as_of, envelope=envelope, latest=latest,
+                            read=plan.holdings, now=now, effects=effects)
     values = {
         "region": family.region, "snapshot": outcome.snapshot, "facts": outcome.facts, "indicators": indicators_now,
         "last_occurred_at": plan.last.isoformat(), "updated_at": clock.iso(now),
         "last_event_id": envelope.event_id if not late else (row["last_event_id"] if row else envelope.event_id),
+        "latest": latest, "revision": row["revision"] + 1 if row else 0,
     }
     if row is None:
         families.add(conn, record={"family_id": family_id, "created_at": clock.iso(now), **values})
@@ -355,6 +397,12 @@ def _family_event(
         families.update(conn, family_id=family_id, values=values)
     return {"family_id": family_id, "late": late, "superseded_facts": outcome.superseded, "as_of": as_of.isoformat(),
             "ruleset_version": ruleset_version}
+
+
+def _unchanged(conn: sa.Connection, family_id: str, row: dict[str, Any] | None) -> bool:
+    """Whether the family's record is still the one `row` was read from (both absent counts)."""
+    revision = families.revision(conn, family_id=family_id)
+    return revision is None if row is None else revision == row["revision"]
 
 
 def _validate(snapshot: dict[str, Any], *, registration: bool) -> model.Family:
@@ -365,10 +413,10 @@ def _validate(snapshot: dict[str, Any], *, registration: bool) -> model.Family:
         raise Refused(422, [{**e, "loc": [*prefix, *e["loc"]]} for e in clean(exc.errors())]) from exc
 
 
-def _evaluate(ctx: AppContext, family: model.Family, as_of: dt.date) -> EligibilityResponse:
+def _evaluate(ctx: AppContext, family: model.Family, as_of: dt.date) -> Assessment:
     started = time.perf_counter()
     try:
-        return ctx.rules.engine.evaluate(family, as_of)
+        return ctx.rules.engine.assess(family, as_of)
     except EvaluationError as exc:
         raise _refuse(422, ["body", "payload", *str(exc.field).split(".")], exc.message, "evaluation_error") from exc
     finally:
@@ -398,14 +446,36 @@ class _Family:
     last_offer: dict[str, dict[str, Any]]
 
 
-def _load(conn: sa.Connection, family_id: str, now: dt.datetime) -> _Family:
-    family_offers = offer_store.for_family(conn, family_id=family_id)
+@dataclass(frozen=True)
+class _Holdings:
+    """A family's offers, pending or rejected reviews and entitlements, as read from the store."""
+
+    offers: list[dict[str, Any]]
+    reviews: list[dict[str, Any]]
+    entitlements: list[dict[str, Any]]
+
+
+NOTHING_HELD = _Holdings([], [], [])
+
+
+def _read_holdings(conn: sa.Connection, family_id: str) -> _Holdings:
     # Only pending reviews and rejections matter here (never the long tail of resolved ones).
-    family_reviews = review_store.pending_or_rejected(conn, family_id=family_id)
+    return _Holdings(offer_store.for_family(conn, family_id=family_id),
+                     review_store.pending_or_rejected(conn, family_id=family_id),
+                     entitlements.for_family(conn, family_id=family_id))
+
+
+def _load(
+    conn: sa.Connection, family_id: str, now: dt.datetime, latest: dict[str, Any] | None, read: _Holdings | None
+) -> _Family:
+    """What reconciliation needs; `read`: the holdings as the plan ahead read them (else read now)."""
+    if read is None:
+        read = _read_holdings(conn, family_id)
+    family_offers, family_reviews = read.offers, read.reviews
     state = _Family(
-        latest=decisions.latest_by_benefit(conn, family_id=family_id),
-        held=holdings.index(family_entitlements=entitlements.for_family(conn, family_id=family_id),
-                            family_offers=family_offers, now=now),
+        # The record keeps its latest decisions; one written before it did is read the old way.
+        latest=decisions.latest_by_benefit(conn, family_id=family_id) if latest is None else dict(latest),
+        held=holdings.index(family_entitlements=read.entitlements, family_offers=family_offers, now=now),
         pending={}, rejected={}, last_offer={},
     )
     for review in family_reviews:
@@ -419,18 +489,20 @@ def _load(conn: sa.Connection, family_id: str, now: dt.datetime) -> _Family:
 
 
 def _reconcile(
-    ctx: AppContext, conn: sa.Connection, *, family: model.Family, response: EligibilityResponse,
-    fingerprints: list[str], before: dict[str, Decision], as_of: dt.date, envelope: events.Envelope,
-    is_new: bool, now: dt.datetime, effects: Effects,
-) -> None:
-    state = _load(conn, family.family_id, now)
+    ctx: AppContext, conn: sa.Connection, *, family: model.Family, assessed: Assessment,
+    fingerprints: list[str], before: dict[str, Verdict], as_of: dt.date, envelope: events.Envelope,
+    latest: dict[str, Any] | None, read: _Holdings | None, now: dt.datetime, effects: Effects,
+) -> dict[str, Any]:
+    """Store the decisions that changed and act on each; the family's latest decision per benefit."""
+    is_new = latest == {}
+    state = _load(conn, family.family_id, now, latest, read)
     head = next(m for m in family.members if m.relation == "head")
     # First every decision's change and amount, and the rows to store (all in one statement); then
     # what each decision means for the holdings, in the engine's order, as before.
-    planned: list[tuple[Decision, str, str, int]] = []
+    planned: list[tuple[int, Verdict, str, str, int]] = []
     new_rows: list[dict[str, Any]] = []
     body_of: dict[str, Any] = {}
-    for d, fp in zip(response.decisions, fingerprints, strict=True):
+    for i, (d, fp) in enumerate(zip(assessed.verdicts, fingerprints, strict=True)):
         held = state.held.get(d.benefit)
         if d.period in ONGOING:
             change = classify(Current(True, held.amount_kzt) if held else None, d).value
@@ -438,19 +510,19 @@ def _reconcile(
         else:
             amount = _occasion(d, before.get(d.benefit))
             change = "grant" if amount > 0 else "none"
-        planned.append((d, fp, change, amount))
+        planned.append((i, d, fp, change, amount))
         prev = state.latest.get(d.benefit)
         if is_new or prev is None or prev["fingerprint"] != fp:
-            body = body_of[d.benefit] = d.model_dump(mode="json")
+            body = body_of[d.benefit] = assessed.decision(i)
             new_rows.append({
                 "family_id": family.family_id, "benefit": d.benefit, "eligible": d.eligible, "status": d.status,
                 "amount_kzt": d.amount_kzt, "fingerprint": fp, "as_of": as_of.isoformat(),
-                "ruleset_version": response.ruleset_version, "event_id": envelope.event_id, "change": change,
+                "ruleset_version": assessed.ruleset_version, "event_id": envelope.event_id, "change": change,
                 "body": body, "created_at": clock.iso(now),
             })
     new_ids = iter(decisions.add_many(conn, decisions=new_rows))
     stored: list[dict[str, Any]] = []
-    for d, fp, change, amount in planned:
+    for i, d, fp, change, amount in planned:
         prev = state.latest.get(d.benefit)
         if is_new or prev is None or prev["fingerprint"] != fp:
             decision_id = next(new_ids)
@@ -458,35 +530,47 @@ def _reconcile(
                            "status": d.status, "amount_kzt": d.amount_kzt, "change": change})
         else:
             decision_id = int(prev["id"])
+        state.latest[d.benefit] = {"id": decision_id, "fingerprint": fp}
         target = holdings.Target(
-            family_id=family.family_id, benefit=d.benefit, name=d.name, period=d.period, amount_kzt=amount,
+            family_id=family.family_id, benefit=d.benefit, name=_texts(d.name), period=d.period, amount_kzt=amount,
             decision_id=decision_id, fingerprint=fp, as_of=as_of, event_id=envelope.event_id,
             recipient_iin=head.iin,
         )
         _act(ctx, conn, d=d, change=change, target=target, state=state, region=family.region, now=now,
-             effects=effects, body=body_of.get(d.benefit))
+             effects=effects, body=functools.partial(assessed.decision, i))
     if stored:
         audit.append(conn, kind="decisions", actor="engine", at=clock.iso(now), family_id=family.family_id,
                      subject=envelope.event_id,
                      data={"event_id": envelope.event_id, "as_of": as_of.isoformat(),
-                           "ruleset_version": response.ruleset_version, "decisions": stored})
+                           "ruleset_version": assessed.ruleset_version, "decisions": stored})
     effects.decisions_recorded.extend(stored)
+    return {benefit: {"id": int(d["id"]), "fingerprint": d["fingerprint"]} for benefit, d in state.latest.items()}
 
 
 def _decisions_before(
     ctx: AppContext, previous_snapshot: dict[str, Any] | None, as_of: dt.date
-) -> dict[str, Decision]:
-    """The decisions on the record as it was before this event, as of the same date."""
+) -> dict[str, Verdict]:
+    """The decisions on the record as it was before this event, as of the same date (no explanations)."""
     if previous_snapshot is None:
         return {}
     previous = model.Family.model_validate(previous_snapshot)
     try:
-        return {d.benefit: d for d in _evaluate(ctx, previous, as_of).decisions}
+        return {d.benefit: d for d in _evaluate(ctx, previous, as_of).verdicts}
     except Refused:
         return {}
 
 
-def _occasion(d: Decision, before: Decision | None) -> int:
+@functools.lru_cache(maxsize=256)
+def _texts_of(kk: str, ru: str, en: str) -> Texts:
+    return Texts(kk=kk, ru=ru, en=en)
+
+
+def _texts(name: dict[str, str]) -> Texts:
+    """A benefit's name as the offers' SMS texts take it (one frozen model per name, reused)."""
+    return _texts_of(name["kk"], name["ru"], name["en"])
+
+
+def _occasion(d: Verdict, before: Verdict | None) -> int:
     """What this event newly gives for a one-time payment (the rise in amount) or a notice (1)."""
     if not d.eligible:
         return 0
@@ -497,10 +581,10 @@ def _occasion(d: Decision, before: Decision | None) -> int:
 
 
 def _act(
-    ctx: AppContext, conn: sa.Connection, *, d: Decision, change: str, target: holdings.Target, state: _Family,
-    region: str, now: dt.datetime, effects: Effects, body: dict[str, Any] | None = None,
+    ctx: AppContext, conn: sa.Connection, *, d: Verdict, change: str, target: holdings.Target, state: _Family,
+    region: str, now: dt.datetime, effects: Effects, body: Callable[[], dict[str, Any]],
 ) -> None:
-    """Carry out what one decision means for the family's holdings (`body`: `d` as JSON, if made)."""
+    """Carry out what one decision means for the family's holdings (`body()`: the decision with its explanation)."""
     benefit = d.benefit
     held = state.held.get(benefit)
     pending = state.pending.get(benefit)
@@ -543,13 +627,13 @@ def _act(
             reasons = [f"{review_kind}_flagged"]
         effects.reviews_opened.append(reviews.open_review(
             conn, region=region, kind=review_kind, reasons=reasons, target=target,
-            decision=body if body is not None else d.model_dump(mode="json"),
+            decision=body(),
             previous=previous, previous_decision_id=previous_decision_id, now=now))
         return
     expiry = ctx.settings.offer_expiry_days
     if change == "grant":
         if d.period == "notice":
-            message_id = offers.notify(conn, family_id=target.family_id, benefit=benefit, name=d.name,
+            message_id = offers.notify(conn, family_id=target.family_id, benefit=benefit, name=target.name,
                                        recipient_iin=target.recipient_iin, now=now, decision_id=target.decision_id,
                                        actor="engine")
             effects.notices_sent.append({"benefit": benefit, "message_id": message_id})

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from service import audit, clock, holdings
 from service.context import AppContext
 from service.errors import ServiceError
-from service.store import entitlements, offers, reviews, uow
+from service.store import entitlements, families, offers, reviews, uow
 
 PENDING = "pending"
 
@@ -105,6 +105,7 @@ def resolve(ctx: AppContext, *, review_id: str, resolution: str, reason: str, re
             values={"status": status, "resolved_at": clock.iso(now), "reviewer": reviewer,
                     "resolution": resolution, "resolution_reason": reason},
         )
+        families.touch(conn, family_id=review["family_id"])
         audit.append(
             conn, kind="review.resolved", actor=reviewer, at=clock.iso(now), family_id=review["family_id"],
             subject=review_id,

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 
 from engine import model
+from engine.assessment import Assessment
 from engine.decision import EligibilityResponse
 from service import audit, clock
 from service.store import tables
@@ -39,6 +40,8 @@ class RulesEngine(Protocol):
     def evaluate(self, family: model.Family, as_of: dt.date) -> EligibilityResponse: ...
 
     def evaluate_json(self, family: model.Family, as_of: dt.date) -> bytes: ...
+
+    def assess(self, family: model.Family, as_of: dt.date) -> Assessment: ...
 
     def benefits(self) -> Sequence[Any]: ...
 
@@ -75,15 +78,19 @@ class Rules:
         now = time.monotonic()
         if throttle_seconds and now - self._checked_at < throttle_seconds:
             return
-        self._checked_at = now
         state = conn.execute(_GENERATION).first()
-        if state is None or state.generation <= self.generation:
+        self.catch_up(state.generation if state is not None else None)
+
+    def catch_up(self, generation: int | None) -> None:
+        """Reload if `generation` (as just read from the database) is newer than the one served."""
+        self._checked_at = time.monotonic()
+        if generation is None or generation <= self.generation:
             return
         try:
             self.engine.reload(self.rules_dir)
         except Exception:
             log.exception("rules reload requested by another worker failed; the old rules keep serving")
-        self.generation = state.generation
+        self.generation = generation
 
     def reload(self, conn: sa.Connection, *, actor: str, now: dt.datetime) -> tuple[str, str]:
         """Validate and swap in the rule files (raises `RuleErrors`, old rules kept); (old, new) version.

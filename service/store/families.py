@@ -11,6 +11,16 @@ from service.store import rows, tables
 T = tables.families
 
 _GET = sa.select(T).where(T.c.family_id == sa.bindparam("family_id"))
+# What an event needs read before it is worked out, in one statement: the family's record (or
+# nulls), whether the event was already applied, and the rules generation.
+_SEEN = sa.select(sa.literal(1)).where(tables.events.c.event_id == sa.bindparam("event_id")).scalar_subquery()
+_GENERATION = sa.select(tables.rules_state.c.generation).where(tables.rules_state.c.id == 1).scalar_subquery()
+_ANCHOR = sa.select(sa.literal(1).label("one")).subquery("anchor")
+_FOR_EVENT = sa.select(T, _SEEN.label("event_seen"), _GENERATION.label("rules_generation")).select_from(
+    _ANCHOR.outerjoin(T, T.c.family_id == sa.bindparam("family_id"))
+)
+_REVISION = sa.select(T.c.revision).where(T.c.family_id == sa.bindparam("family_id"))
+_TOUCH = T.update().where(T.c.family_id == sa.bindparam("key_family_id")).values(revision=T.c.revision + 1)
 _ADD = T.insert()
 _UPDATE = T.update().where(T.c.family_id == sa.bindparam("key_family_id"))  # SET: the columns given
 
@@ -18,6 +28,24 @@ _UPDATE = T.update().where(T.c.family_id == sa.bindparam("key_family_id"))  # SE
 def get(conn: sa.Connection, *, family_id: str) -> dict[str, Any] | None:
     """One family's record, or None."""
     return rows.one(conn, _GET, {"family_id": family_id})
+
+
+def for_event(conn: sa.Connection, *, family_id: str, event_id: str) -> tuple[dict[str, Any] | None, bool, int | None]:
+    """(the family's record or None, whether the event was already applied, the rules generation)."""
+    found = conn.execute(_FOR_EVENT, {"family_id": family_id, "event_id": event_id}).one()._asdict()
+    seen, generation = found.pop("event_seen") is not None, found.pop("rules_generation")
+    return (found if found["family_id"] is not None else None), seen, generation
+
+
+def revision(conn: sa.Connection, *, family_id: str) -> int | None:
+    """The record's revision (raised by every change to the record or the family's holdings), or None."""
+    found = conn.execute(_REVISION, {"family_id": family_id}).scalar()
+    return None if found is None else int(found)
+
+
+def touch(conn: sa.Connection, *, family_id: str) -> None:
+    """Raise the revision: the family's holdings changed outside its record (a consent, a review)."""
+    conn.execute(_TOUCH, {"key_family_id": family_id})
 
 
 def add(conn: sa.Connection, *, record: dict[str, Any]) -> None:

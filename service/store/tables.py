@@ -26,6 +26,10 @@ families = sa.Table(
     sa.Column("last_event_id", sa.String(128), nullable=False),
     sa.Column("created_at", sa.String(40), nullable=False),
     sa.Column("updated_at", sa.String(40), nullable=False),
+    # {benefit: {"id", "fingerprint"}} of the latest stored decisions (null: not yet recorded here).
+    sa.Column("latest", JSON, nullable=True),
+    # Goes up with every change to the record or the family's holdings (see the intake's plan ahead).
+    sa.Column("revision", sa.Integer, nullable=False, server_default="0"),
 )
 
 events = sa.Table(

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
 
 import sqlalchemy as sa
 
 from service.store import db
+
+_BEFORE_COMMIT = "familycard.before_commit"
+
+
+def before_commit(conn: sa.Connection, hook: Callable[[sa.Connection], None]) -> None:
+    """Run `hook(conn)` once when this unit of work commits (writes deferred to the end, e.g. the audit head)."""
+    hooks: list[Callable[[sa.Connection], None]] = conn.info.setdefault(_BEFORE_COMMIT, [])
+    if hook not in hooks:
+        hooks.append(hook)
 
 
 class UnitOfWork:
@@ -54,7 +64,10 @@ class UnitOfWork:
 
     def commit(self) -> None:
         """Make every change of this unit of work durable at once."""
-        self.conn.commit()
+        conn = self.conn
+        for hook in conn.info.pop(_BEFORE_COMMIT, ()):
+            hook(conn)
+        conn.commit()
         self._committed = True
 
     def __exit__(
@@ -70,6 +83,7 @@ class UnitOfWork:
         finally:
             try:
                 conn.info["write"] = False
+                conn.info.pop(_BEFORE_COMMIT, None)
                 conn.close()
                 self._conn = None
             finally:

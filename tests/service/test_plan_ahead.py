@@ -172,3 +172,59 @@ def test_the_life_story_holds_when_every_event_is_worked_out_under_the_lock(
 ) -> None:
     monkeypatch.setattr(intake, "PLAN_AHEAD", False)
     test_life_story.test_a_family_life_story_through_the_api_only(any_client, database_url, capsys)
+
+
+def test_a_plan_overtaken_by_a_consent_for_the_family_is_worked_out_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ctx = _context(f"sqlite:///{tmp_path / 'consent.db'}", Clock(dt.datetime(2026, 3, 15, 6, 0, tzinfo=dt.UTC)))
+    fam = b.make_family("FAM-CONSENT", children=4, first_child_born="2010-03-10")
+    head = fam["members"][0]["iin"]
+    registered = _send(ctx, b.event("family.registered", fam, "2026-03-01T09:00:00+05:00"))
+    offer_id = registered["effects"]["offers_created"][0]["offer_id"]
+    income = b.event("income.reported", {"family_id": "FAM-CONSENT", "iin": head, "monthly_income_kzt": 90_000},
+                     "2026-03-05T09:00:00+05:00")
+    envelope, payload = intake.parse(json.dumps(income).encode())
+    stale = intake._plan_ahead(ctx, envelope, payload)
+    assert stale is not None and stale.holdings is not None
+    assert [o["status"] for o in stale.holdings.offers if o["offer_id"] == offer_id] == ["open"]
+
+    _send(ctx, b.event("consent.received", {"offer_id": offer_id, "accepted": True}, "2026-03-02T09:00:00+05:00"))
+    made: list[events.Envelope] = []
+    original = intake._plan
+
+    def spy(*args: Any) -> Any:
+        made.append(args[2])
+        return original(*args)
+
+    monkeypatch.setattr(intake, "_plan", spy)
+    answer = intake._apply_locked(ctx, envelope=envelope, payload=payload, ahead=stale)
+
+    assert made == [envelope]  # the consent raised the record's revision: the holdings are read again
+    assert answer["status"] == "applied"
+    with uow.UnitOfWork(ctx.db, write=False) as work:
+        offer = work.conn.execute(sa.select(tables.offers).where(tables.offers.c.offer_id == offer_id)).one()
+    assert offer.status == "accepted"  # not overwritten from the stale reading
+    ctx.db.dispose()
+
+
+def test_a_record_kept_before_it_held_its_latest_decisions_is_read_the_old_way(tmp_path: Path) -> None:
+    ctx = _context(f"sqlite:///{tmp_path / 'latest.db'}", Clock(dt.datetime(2026, 3, 15, 6, 0, tzinfo=dt.UTC)))
+    fam = b.make_family("FAM-OLD", children=2)
+    head = fam["members"][0]["iin"]
+    registered = _send(ctx, b.event("family.registered", fam, "2026-03-01T09:00:00+05:00"))
+    assert len(registered["effects"]["decisions_recorded"]) == len(ctx.rules.engine.benefits())
+    with uow.UnitOfWork(ctx.db, write=True) as work:  # as a row written before migration 0002 looks
+        work.conn.execute(sa.update(tables.families).values(latest=None))
+        work.commit()
+    same = b.event("income.reported", {"family_id": "FAM-OLD", "iin": head, "monthly_income_kzt":
+                                       fam["members"][0]["monthly_income_kzt"]}, "2026-03-01T10:00:00+05:00")
+    answer = _send(ctx, same)
+    assert answer["effects"]["decisions_recorded"] == []  # nothing changed, nothing stored twice
+    with uow.UnitOfWork(ctx.db, write=False) as work:
+        row = work.conn.execute(sa.select(tables.families.c.latest, tables.families.c.revision)).one()
+        stored = work.conn.execute(sa.select(tables.decisions.c.benefit, tables.decisions.c.id)).all()
+    assert row.latest == {benefit: {"id": i, "fingerprint": row.latest[benefit]["fingerprint"]}
+                          for benefit, i in stored}
+    assert row.revision == 1
+    ctx.db.dispose()
