@@ -381,7 +381,7 @@ def _family_event(
     if plan.evaluated and plan.assessment is not None:
         assessed = plan.assessment
         ruleset_version = assessed.ruleset_version
-        indicators_now = _indicators(indicators_now, plan.indicators, envelope)
+        indicators_now = record.track_indicators(indicators_now, plan.indicators, envelope)
         latest = _reconcile(ctx, conn, family=family, assessed=assessed, fingerprints=plan.fingerprints,
                             before=plan.before, as_of=as_of, envelope=envelope, latest=latest,
                             read=plan.holdings, now=now, effects=effects)
@@ -421,16 +421,6 @@ def _evaluate(ctx: AppContext, family: model.Family, as_of: dt.date) -> Assessme
         raise _refuse(422, ["body", "payload", *str(exc.field).split(".")], exc.message, "evaluation_error") from exc
     finally:
         ctx.metrics.evaluate.observe(time.perf_counter() - started)
-
-
-def _indicators(previous: dict[str, Any], values: dict[str, Any], envelope: events.Envelope) -> dict[str, Any]:
-    """Every indicator, each remembering the event (and its time) that last changed its value."""
-    source = record.provenance(envelope)
-    out: dict[str, Any] = {}
-    for name, value in values.items():
-        old = previous.get(name)
-        out[name] = old if old is not None and old.get("value") == value else {"value": value, **source}
-    return out
 
 
 # --- comparing decisions with holdings -----------------------------------------------------------

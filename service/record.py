@@ -68,6 +68,53 @@ def provenance(event: events.Envelope) -> Provenance:
     return {"event_id": event.event_id, "type": event.type, "occurred_at": event.occurred_at.isoformat()}
 
 
+# How a record keeps its indicators: each value with the index of the event that last changed
+# it, and each such event once. Thirteen benefits read some sixty indicators, mostly set by the
+# same few events; written out in full ({name: {value, event_id, type, occurred_at}}) they made
+# 8 kB of every family row, rewritten on every event. Rows written before keep the full form;
+# `indicators_view` reads both.
+INDICATORS_FORMAT = 2
+
+
+def indicators_view(stored: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every indicator with the event that last changed it: {name: {value, event_id, type, occurred_at}}."""
+    if stored.get("format") != INDICATORS_FORMAT:
+        return stored
+    sources: list[Provenance] = stored["events"]
+    return {name: {"value": value, **sources[k]} for name, (value, k) in stored["values"].items()}
+
+
+def track_indicators(stored: dict[str, Any], values: dict[str, Any], event: events.Envelope) -> dict[str, Any]:
+    """The record's indicators after `event`: each keeps its source event unless its value changed."""
+    before = _indicator_entries(stored)
+    now = provenance(event)
+    sources: list[Provenance] = []
+    index: dict[tuple[str, str, str], int] = {}
+    out: dict[str, list[Any]] = {}
+    for name, value in values.items():
+        old = before.get(name)
+        source = old[1] if old is not None and old[0] == value else now
+        key = (source["event_id"], source["type"], source["occurred_at"])
+        k = index.get(key)
+        if k is None:
+            k = index[key] = len(sources)
+            sources.append(source)
+        out[name] = [value, k]
+    return {"format": INDICATORS_FORMAT, "values": out, "events": sources}
+
+
+def _indicator_entries(stored: dict[str, Any]) -> dict[str, tuple[Any, Provenance]]:
+    """{name: (value, source)} from either stored form."""
+    if stored.get("format") == INDICATORS_FORMAT:
+        sources: list[Provenance] = stored["events"]
+        return {name: (value, sources[k]) for name, (value, k) in stored["values"].items()}
+    return {
+        name: (entry.get("value"), {"event_id": entry["event_id"], "type": entry["type"],
+                                    "occurred_at": entry["occurred_at"]})
+        for name, entry in stored.items()
+    }
+
+
 def register(event: events.Envelope, family: model.Family) -> Outcome:
     """A new family's record from its registration snapshot."""
     return Outcome(

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from engine import indicators, model
-from service import audit
+from service import audit, record
 from service.console import display, i18n
 from service.store import decisions, families, reviews
 
@@ -174,7 +174,7 @@ def case(
     current_decision = _decision_view(conn, lang, review["previous_decision_id"], previous.get("decision"))
     proposed_decision = _decision_view(conn, lang, review["proposed_decision_id"], review["proposed"].get("decision"))
     used = _used_indicators(previous.get("decision"), review["proposed"].get("decision"))
-    all_indicators = _indicators(lang, family.get("indicators") or {})
+    all_indicators = _indicators(lang, record.indicators_view(family.get("indicators") or {}))
     age = display.age_seconds(review, now)
     ids = (review["proposed_decision_id"], review["previous_decision_id"])
     history = [_history_row(lang, names, d, ids)

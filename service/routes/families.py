@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
-from service import offers
+from service import offers, record
 from service.deps import CaseReader, Ctx, Db
 from service.errors import ServiceError
 from service.routes import ERRORS, NOT_FOUND
@@ -39,8 +39,9 @@ async def get_family(family_id: FamilyId, ctx: Ctx, db: Db, _caller: CaseReader)
         for r in reviews.for_family(db, family_id=family_id) if r["status"] == "pending"
     ]
     return FamilyRecord.model_validate({
-        **{k: row[k] for k in ("family_id", "region", "snapshot", "facts", "indicators", "last_occurred_at",
-                               "last_event_id", "created_at", "updated_at")},
+        **{k: row[k] for k in ("family_id", "region", "snapshot", "facts", "last_occurred_at", "last_event_id",
+                               "created_at", "updated_at")},
+        "indicators": record.indicators_view(row["indicators"]),
         "entitlements": entitlements.for_family(db, family_id=family_id),
         "open_offers": open_offers,
         "pending_reviews": pending,

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 
+from service import record
 from service import reviews as review_cases
 from service.deps import Ctx, Db, Reviewer
 from service.errors import ServiceError
@@ -60,7 +61,7 @@ async def get_review(review_id: ReviewId, ctx: Ctx, db: Db, _caller: Reviewer) -
         **_summary(review, ctx.clock()),
         "previous": review["previous"], "proposed": review["proposed"], "resolution": review["resolution"],
         "resolution_reason": review["resolution_reason"], "event_id": review["event_id"],
-        "indicators": family["indicators"] if family else {},
+        "indicators": record.indicators_view(family["indicators"]) if family else {},
     })
 
 

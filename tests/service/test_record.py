@@ -85,3 +85,24 @@ def test_an_award_is_added_once() -> None:
     once = apply(out, "award.granted", payload, "2026-03-03T09:00:00+05:00")
     twice = apply(once, "award.granted", payload, "2026-03-04T09:00:00+05:00")
     assert twice.snapshot["members"][0]["awards"] == ["altyn_alqa"] and twice.applied == []
+
+
+def test_indicators_keep_the_event_that_last_changed_each_value_in_either_stored_form() -> None:
+    first = events.Envelope.model_validate(b.event("family.registered", {}, "2026-03-01T09:00:00+05:00", event_id="e-1"))
+    second = events.Envelope.model_validate(b.event("income.reported", {}, "2026-03-05T09:00:00+05:00",
+                                                    event_id="e-2"))
+    compact = record.track_indicators({}, {"children": 2, "income": 100.5, "region": "KZ-75"}, first)
+    assert compact["format"] == record.INDICATORS_FORMAT and len(compact["events"]) == 1
+    after = record.track_indicators(compact, {"children": 2, "income": 90.0, "region": "KZ-75"}, second)
+    view = record.indicators_view(after)
+    assert view["children"] == {"value": 2, "event_id": "e-1", "type": "family.registered",
+                                "occurred_at": "2026-03-01T09:00:00+05:00"}
+    assert view["income"]["value"] == 90.0 and view["income"]["event_id"] == "e-2"
+    assert [e["event_id"] for e in after["events"]] == ["e-1", "e-2"]  # each source stored once
+    # A row written before the compact form: the full form is read as it is and carried over.
+    full = record.indicators_view(compact)
+    assert record.indicators_view(full) == full
+    carried = record.track_indicators(full, {"children": 3, "income": 100.5, "region": "KZ-75"}, second)
+    assert record.indicators_view(carried)["income"]["event_id"] == "e-1"
+    assert record.indicators_view(carried)["children"]["event_id"] == "e-2"
+    assert len(carried["events"]) == 2
