@@ -2,6 +2,10 @@
 
 `Caller` checks the bearer token against the tokens file and the route's roles: no or unknown
 token → 401, a known token of the wrong role → 403. The token itself is never logged.
+
+The hot routes (`POST /v1/eligibility`, `POST /v1/events`) are declared the same way, but their
+routers use `service.direct.DirectRoute`, which resolves these same arguments without FastAPI's per-request
+dependency solver (see its docstring for why and how exactly).
 """
 
 from __future__ import annotations
@@ -19,6 +23,9 @@ from service.errors import ServiceError
 from service.store import uow
 
 _bearer = HTTPBearer(auto_error=False, description="A token from FAMILYCARD_TOKENS_FILE")
+
+CallerDependency = Callable[..., Coroutine[Any, Any, Caller]]
+ROLES: dict[Callable[..., Any], tuple[str, ...]] = {}  # each `require(...)` dependency and the roles it admits
 
 
 async def get_ctx(request: Request) -> AppContext:
@@ -39,23 +46,34 @@ async def read_db(ctx: Ctx) -> AsyncIterator[sa.Connection]:
 Db = Annotated[sa.Connection, Depends(read_db)]
 
 
-def require(*roles: str) -> Callable[..., Coroutine[Any, Any, Caller]]:
+def bearer_token(authorization: str | None) -> str:
+    """The token of an `Authorization: Bearer <token>` header as `HTTPBearer` reads it; '' when there is none."""
+    scheme, _, token = (authorization or "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def authorize(ctx: AppContext, token: str, roles: tuple[str, ...]) -> Caller:
+    """The caller a token belongs to, if its role is one of `roles` (401 or 403 otherwise)."""
+    if not token:
+        raise _unauthorized("missing bearer token (Authorization: Bearer <token>)")
+    found = ctx.tokens.authenticate(token)
+    if found is None:
+        raise _unauthorized("unknown or revoked token")
+    if found.role not in roles:
+        raise ServiceError(403, ["header", "Authorization"],
+                           f"role '{found.role}' may not do this; it needs one of: {', '.join(roles)}", "forbidden")
+    return found
+
+
+def require(*roles: str) -> CallerDependency:
     """A dependency admitting callers whose token has one of `roles`."""
 
     async def caller(
         ctx: Ctx, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
     ) -> Caller:
-        if credentials is None or not credentials.credentials:
-            raise _unauthorized("missing bearer token (Authorization: Bearer <token>)")
-        found = ctx.tokens.authenticate(credentials.credentials)
-        if found is None:
-            raise _unauthorized("unknown or revoked token")
-        if found.role not in roles:
-            raise ServiceError(403, ["header", "Authorization"],
-                               f"role '{found.role}' may not do this; it needs one of: {', '.join(roles)}",
-                               "forbidden")
-        return found
+        return authorize(ctx, credentials.credentials if credentials is not None else "", roles)
 
+    ROLES[caller] = roles
     return caller
 
 

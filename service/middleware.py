@@ -12,15 +12,17 @@ import logging
 import time
 from typing import Any
 
+from prometheus_client import Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import item
+from service.metrics import Metrics
 
 log = logging.getLogger("familycard.http")
 
 
-class _TooLarge(Exception):
-    pass
+class BodyTooLarge(Exception):
+    """Raised from `receive` once a streamed body passes the limit; `BodyLimit` answers it with 413."""
 
 
 class BodyLimit:
@@ -52,7 +54,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise _TooLarge
+                    raise BodyTooLarge
             return message
 
         async def watching(message: Message) -> None:
@@ -63,7 +65,7 @@ class BodyLimit:
 
         try:
             await self.app(scope, limited, watching)
-        except _TooLarge:
+        except BodyTooLarge:
             if not started:
                 await self._refuse(send)
 
@@ -81,6 +83,8 @@ class Observe:
     def __init__(self, app: ASGIApp, state: Any) -> None:
         self.app = app
         self.state = state
+        self._metrics: Metrics | None = None
+        self._series: dict[tuple[str, str, int], Histogram] = {}  # the histogram's child per labels, for `_metrics`
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -103,7 +107,17 @@ class Observe:
             template = getattr(route, "path", None) or "unmatched"
             ctx = getattr(self.state, "ctx", None)
             if ctx is not None:
-                ctx.metrics.requests.labels(scope["method"], template, str(status)).observe(elapsed)
+                self._series_for(ctx.metrics, scope["method"], template, status).observe(elapsed)
             if log.isEnabledFor(logging.INFO) and template not in ("/metrics", "/healthz", "/v1/echo"):
                 log.info("request", extra={"method": scope["method"], "route": template, "path": scope["path"],
                                            "status": status, "ms": round(elapsed * 1000, 2)})
+
+    def _series_for(self, metrics: Metrics, method: str, template: str, status: int) -> Histogram:
+        """The latency histogram's child for these labels, kept: `labels()` costs more than `observe()`."""
+        if metrics is not self._metrics:  # a restarted application has new metrics
+            self._metrics, self._series = metrics, {}
+        key = (method, template, status)
+        series = self._series.get(key)
+        if series is None:
+            series = self._series[key] = metrics.requests.labels(method, template, str(status))
+        return series

@@ -11,11 +11,12 @@ from engine import model
 from engine.decision import EligibilityResponse
 from engine.errors import EvaluationError
 from service.deps import BusOrAnalyst, Ctx
+from service.direct import DirectRoute
 from service.errors import ServiceError
 from service.routes import ERRORS
 from service.store import uow
 
-router = APIRouter(tags=["eligibility"])
+router = APIRouter(tags=["eligibility"], route_class=DirectRoute)
 
 RULES_SYNC_SECONDS = 1.0  # how stale this worker's view of a reload by another worker may be, for reads
 

@@ -10,12 +10,13 @@ from fastapi.responses import JSONResponse
 
 from service import intake
 from service.deps import Bus, BusOrAuditor, Ctx, Db
+from service.direct import DirectRoute
 from service.errors import ServiceError
 from service.routes import CONFLICT, ERRORS, NOT_FOUND
 from service.schemas import DeadLetter, EventAnswer, EventStatus
 from service.store import events as event_store
 
-router = APIRouter(tags=["events"])
+router = APIRouter(tags=["events"], route_class=DirectRoute)
 
 EVENT_BODY: dict[str, Any] = {
     "requestBody": {

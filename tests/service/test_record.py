@@ -88,7 +88,8 @@ def test_an_award_is_added_once() -> None:
 
 
 def test_indicators_keep_the_event_that_last_changed_each_value_in_either_stored_form() -> None:
-    first = events.Envelope.model_validate(b.event("family.registered", {}, "2026-03-01T09:00:00+05:00", event_id="e-1"))
+    first = events.Envelope.model_validate(b.event("family.registered", {}, "2026-03-01T09:00:00+05:00",
+                                                   event_id="e-1"))
     second = events.Envelope.model_validate(b.event("income.reported", {}, "2026-03-05T09:00:00+05:00",
                                                     event_id="e-2"))
     compact = record.track_indicators({}, {"children": 2, "income": 100.5, "region": "KZ-75"}, first)
