@@ -53,6 +53,7 @@ class Engine:
         self._book = book
         self._points = compiler.change_points(book)
         self._programs: dict[dt.date, compiler.Program] = {}
+        self._by_date: dict[dt.date, compiler.Program] = {}  # the epoch of each date asked for
         self._durable = DurableEngine()
 
     @classmethod
@@ -90,15 +91,22 @@ class Engine:
         self._book = book
         self._points = compiler.change_points(book)
         self._programs = {}
+        self._by_date = {}
         self._durable.unload_except(())
 
     def program(self, as_of: dt.date) -> compiler.Program:
         """The compiled program for the epoch containing `as_of` (compiled once, then cached)."""
+        prog = self._by_date.get(as_of)
+        if prog is not None:
+            return prog
         start, end = compiler.epoch_of(self._points, as_of)
         prog = self._programs.get(start)
         if prog is None:
             prog = compiler.compile_epoch(self._book, start, end)
             self._programs[start] = prog
+        if len(self._by_date) >= 4096:  # requests name a handful of dates; a sweep over many starts over
+            self._by_date.clear()
+        self._by_date[as_of] = prog
         return prog
 
     def evaluate(

@@ -11,6 +11,7 @@ the explanations need to be written later, from the same outcomes and the same v
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,8 +56,12 @@ class Assessment:
         self.values = values
         self.env = env
         self.outcomes = outcomes
-        self.verdicts = [self._verdict(cb, o) for cb, o in zip(program.benefits, outcomes, strict=True)]
         self._decisions: dict[int, dict[str, Any]] = {}
+
+    @functools.cached_property
+    def verdicts(self) -> list[Verdict]:
+        """Every decision without its explanation (what the bus intake compares), made on first use."""
+        return [self._verdict(cb, o) for cb, o in zip(self.program.benefits, self.outcomes, strict=True)]
 
     @property
     def ruleset_version(self) -> str:

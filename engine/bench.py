@@ -6,7 +6,9 @@ Prints, for the same synthetic families on the same machine in one run:
 - durable-rules matching (fact asserted, every rule fired, fact retracted) over prepared facts;
 - durable-rules outcomes from indicators (fact building included);
 - the clause-by-clause explanation path's outcomes from indicators;
-- indicators alone; and full explained decisions (`Engine.evaluate`) through each backend.
+- indicators alone; and full explained decisions (`Engine.evaluate`) through each backend;
+- what `POST /v1/eligibility` spends in the engine: the snapshot validated from JSON
+  (`Family.model_validate_json`) and the explained answer as JSON bytes (`Engine.evaluate_json`).
 The machine is shared and noisy: read the ratios, not the absolute figures.
 """
 
@@ -16,6 +18,8 @@ import argparse
 import datetime as dt
 import time
 from collections.abc import Callable
+
+import orjson
 
 from engine import compiler, indicators, model
 from engine.api import Engine
@@ -40,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from synthetic import rich
 
-    families = [model.Family.model_validate(s) for s in rich.generate_families(args.families, args.seed, as_of)]
+    snapshots = list(rich.generate_families(args.families, args.seed, as_of))
+    families = [model.Family.model_validate(s) for s in snapshots]
     engine = Engine.load()
     prog = engine.program(as_of)
     values = [indicators.compute_some(f, as_of, prog.indicator_names) for f in families]
@@ -76,6 +81,11 @@ def main(argv: list[str] | None = None) -> int:
           lambda: [engine.evaluate(f, as_of, "durable") for f in sample], rows)
     _rate("full explained decisions via explanation path", len(sample),
           lambda: [engine.evaluate(f, as_of, "explain") for f in sample], rows)
+    raw = [orjson.dumps(s) for s in snapshots[: len(sample)]]
+    _rate("snapshots validated from JSON (Family.model_validate_json)", len(raw),
+          lambda: [model.Family.model_validate_json(r) for r in raw], rows)
+    _rate("eligibility answers as JSON via durable-rules (Engine.evaluate_json)", len(sample),
+          lambda: [engine.evaluate_json(f, as_of) for f in sample], rows)
 
     print(f"{n} synthetic families (seed {args.seed}), as of {as_of}, {len(prog.benefits)} benefits, "
           f"{len(prog.durable)} durable-rules rules, one core")

@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
+import math
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from engine import expr, indicators
 from engine.errors import EvaluationError
-from engine.rulefile import Benefit, DeprivationRule, Rulebook, Version
+from engine.rulefile import Benefit, DeprivationRule, Rulebook, Version, WellbeingModel
 
 MIN_DATE = dt.date(1900, 1, 1)
 _OPS = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte", "!=": "$neq"}
@@ -44,6 +46,26 @@ class CompiledCase:
     arithmetic: tuple[str, tuple[str, ...]] = ("", ())
 
 
+Scalar = int | float | str | bool | None
+
+
+class ShownName(NamedTuple):
+    """Where an explanation finds a name a condition shows, when the family's indicators lack it."""
+
+    name: str
+    let_fn: expr.Compiled | None  # the let's compiled value, when the name is a let
+    param: Scalar  # the parameter as JSON shows it, when `is_param`
+    is_param: bool
+
+
+class ExplainedCondition(NamedTuple):
+    """A condition as its explanation shows it: the rule's text, its compiled test, the names shown."""
+
+    text: str
+    fn: expr.Compiled
+    shown: tuple[ShownName, ...]
+
+
 @dataclass
 class CompiledBenefit:
     """One benefit as it stands in this epoch."""
@@ -59,11 +81,18 @@ class CompiledBenefit:
     # and the parameters with the dates they took effect.
     shown: list[tuple[str, ...]] = field(default_factory=list)
     name_view: dict[str, str] = field(default_factory=dict)
-    param_view: dict[str, int | float | str | bool | None] = field(default_factory=dict)
+    param_view: dict[str, Scalar] = field(default_factory=dict)
     param_dates: dict[str, str] = field(default_factory=dict)
     cond_fns: list[expr.Compiled] = field(default_factory=list)
     trigger_fns: list[expr.Compiled] = field(default_factory=list)
     let_fns: dict[str, expr.Compiled] = field(default_factory=dict)
+    # The same, resolved once so that explaining a decision only looks up what varies by family.
+    explained: list[ExplainedCondition] = field(default_factory=list)
+    requires: tuple[str, ...] = ()
+    trigger_reasons: tuple[str, ...] = ()
+    # Summaries already written, by (status, detail): families share most of them, and a shared
+    # string costs nothing to build and less to serialise (see `explain`). Bounded by `explain`.
+    summaries: dict[tuple[str, str], tuple[str, str, str]] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -92,10 +121,19 @@ class Program:
     rounding: str
     params: dict[str, tuple[expr.Value, dt.date]]
     wellbeing_fns: list[expr.Compiled] = field(default_factory=list)
+    # The completeness flags of the fact: (`_ok<i>`, the indicators benefit i requires).
+    requires_flags: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    # Each deprivation as the answer shows it whether or not it holds: id, dimension, weight.
+    wellbeing_shown: list[tuple[str, str, float]] = field(default_factory=list)
+    # The well-being level, label and score by which deprivations hold, with the model they were
+    # read from (filled by `explain`; at most one entry per combination of deprivations).
+    wellbeing_levels: dict[tuple[bool, ...], tuple[WellbeingModel, int, str, float]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
-    @property
+    @functools.cached_property
     def ruleset_name(self) -> str:
-        """A durable-rules ruleset name unique to this rulebook version and epoch."""
+        """A durable-rules ruleset name unique to this rulebook version and epoch (asked twice per family)."""
         return f"fc_{self.version.split(':')[-1]}_{self.start.strftime('%Y%m%d')}"
 
 
@@ -203,6 +241,12 @@ def compile_epoch(book: Rulebook, start: dt.date, end: dt.date) -> Program:
             cb.shown = [tuple(sorted(expr.names(c.node))) for c in v.conditions]
             cb.param_view = {k: scalar(val) for k, (val, _) in cb.params_used.items()}
             cb.param_dates = {k: d.isoformat() for k, (_, d) in cb.params_used.items()}
+            cb.explained = [
+                ExplainedCondition(c.text, fn, tuple(_shown_name(n, cb) for n in names))
+                for c, fn, names in zip(v.conditions, cb.cond_fns, cb.shown, strict=True)
+            ]
+            cb.requires = tuple(v.requires)
+            cb.trigger_reasons = tuple(reason for reason, _ in cb.triggers)
             for n in [
                 *cb.conditions,
                 *(c.formula for c in cb.cases),
@@ -231,11 +275,25 @@ def compile_epoch(book: Rulebook, start: dt.date, end: dt.date) -> Program:
     program = Program(
         start, end, book.version, compiled, wellbeing, ind_names, [], {}, {}, rounding, params, wellbeing_fns
     )
+    program.requires_flags = [(f"_ok{i}", cb.requires) for i, cb in enumerate(compiled) if cb.requires]
+    program.wellbeing_shown = [(d.id, d.dimension, float(d.weight)) for d, _ in wellbeing]
     _build_durable(program)
     return program
 
 
-def scalar(v: expr.Value | indicators.IndicatorValue) -> int | float | str | bool | None:
+def _shown_name(name: str, cb: CompiledBenefit) -> ShownName:
+    """A shown name's fallbacks, in the order explanations try them after the indicators: let, parameter."""
+    if name in cb.lets:
+        let = cb.lets[name]
+        if isinstance(let, expr.Num | expr.Str | expr.Bool):  # folded to a constant in this epoch
+            return ShownName(name, None, scalar(let.value), True)
+        return ShownName(name, cb.let_fns[name], None, False)
+    if name in cb.param_view:
+        return ShownName(name, None, cb.param_view[name], True)
+    return ShownName(name, None, None, False)
+
+
+def scalar(v: expr.Value | indicators.IndicatorValue) -> Scalar:
     """A value as JSON shows it: whole decimals as integers."""
     if isinstance(v, Decimal):
         return int(v) if v == v.to_integral_value() else float(v)
@@ -372,9 +430,28 @@ def env_value(v: indicators.IndicatorValue) -> expr.Value:
     return v
 
 
+# Counts, ages and months are small integers: their decimals are made once (a Decimal is immutable).
+_SMALL_INTS = {i: Decimal(i) for i in range(-1200, 1200)}
+_PLUS_ZERO_FLOAT = Decimal(repr(0.0))
+
+
 def environment(program: Program, values: dict[str, indicators.IndicatorValue]) -> dict[str, expr.Value]:
-    """The evaluation environment for a family's indicators."""
-    return {n: env_value(values[n]) for n in program.indicator_names}
+    """The evaluation environment for a family's indicators (`env_value` of each)."""
+    env: dict[str, expr.Value] = {}
+    small = _SMALL_INTS
+    for n in program.indicator_names:
+        v = values[n]
+        # `env_value`, written out for the common types: it runs ~50 times a family.
+        if type(v) is int:
+            d = small.get(v)
+            env[n] = Decimal(v) if d is None else d
+        elif type(v) is float:
+            env[n] = _PLUS_ZERO_FLOAT if v == 0.0 and math.copysign(1.0, v) > 0 else Decimal(repr(v))
+        elif v is True or v is False:
+            env[n] = v
+        else:
+            env[n] = env_value(v)
+    return env
 
 
 def fact(
@@ -384,9 +461,10 @@ def fact(
     out: dict[str, Any] = {"id": fact_id, "_one": 1}
     for n in program.indicator_names:
         v = values[n]
-        if isinstance(v, bool):
-            out[n] = 1 if v else 0
-        elif v is None:
+        # Booleans as 1/0 (`v is True` is `isinstance(v, bool) and v`: bool has no subclasses).
+        if v is True:
+            out[n] = 1
+        elif v is False or v is None:
             out[n] = 0
         else:
             out[n] = v
@@ -398,7 +476,10 @@ def fact(
             assert isinstance(value, Decimal)
             # The exact difference's sign survives the conversion to a double; no rounding here.
             out[t.name] = float(value)
-    for i, cb in enumerate(program.benefits):
-        if cb.version is not None and cb.version.requires:
-            out[f"_ok{i}"] = 0 if any(values.get(r) is None for r in cb.version.requires) else 1
+    for key, requires in program.requires_flags:
+        out[key] = 1
+        for r in requires:
+            if values.get(r) is None:
+                out[key] = 0
+                break
     return out

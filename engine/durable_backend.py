@@ -13,7 +13,12 @@ durable-rules has sharp edges, measured on this kind of machine (see the depende
 - it coerces types silently and ignores missing fields: facts are built from validated indicators
   only, with every field present and booleans as 0/1;
 - errors come back as codes, never as exceptions in actions (there are no Python actions here: the
-  fired rule names are read from the messages the engine hands out).
+  fired rule names are read from the messages the engine hands out);
+- its JSON reader refuses a number with an exponent but no decimal point ("1e-05", error 204):
+  facts are written by orjson (an eighth of the cost of `json.dumps`; the C API wants `str`), which
+  writes doubles from 1e-5 up to 1e16 without an exponent, where `json.dumps` does from 1e-4. The
+  facts' numbers are amounts to the tiyn, ratios and ages to 1e-4, and their differences, so both
+  write the same numbers the same way.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import durable_rules_engine as dre
+import orjson
 
 from engine.errors import BackendError
 
@@ -76,7 +82,7 @@ class DurableEngine:
         """Assert the fact, collect the names of every rule it fires, retract it."""
         self._check_thread()
         handle = self._handles[name]
-        payload = json.dumps(fact)
+        payload = orjson.dumps(fact).decode()
         try:
             result = dre.assert_fact(handle, payload)
         except Exception as exc:
@@ -89,11 +95,11 @@ class DurableEngine:
                 raise BackendError("durable-rules saw this fact already (fact ids must be unique)")
             state_handle = result[1]
             started = dre.start_action_for_state(handle, state_handle)
-            message = json.loads(started[1]) if started else None
+            message = orjson.loads(started[1]) if started else None
             while message:
                 fired.extend(message.keys())
                 nxt = dre.complete_and_start_action(handle, state_handle)
-                message = json.loads(nxt) if nxt else None
+                message = orjson.loads(nxt) if nxt else None
         finally:
             dre.retract_fact(handle, payload)
         return fired

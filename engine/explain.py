@@ -38,11 +38,25 @@ class Outcome:
     triggers: tuple[int, ...]
 
 
+# Outcomes are immutable and few distinct ones exist (status, band, triggers), so each is made once:
+# a frozen dataclass costs about a microsecond to build, and every family needs thirteen.
+_OUTCOMES: dict[tuple[str, int | None, tuple[int, ...]], Outcome] = {}
+_NOT_IN_FORCE = Outcome("not_in_force", None, ())
+
+
+def _outcome(status: decision.Status, case: int | None, triggers: tuple[int, ...]) -> Outcome:
+    key = (status, case, triggers)
+    found = _OUTCOMES.get(key)
+    if found is None:
+        found = _OUTCOMES[key] = Outcome(status, case, triggers)
+    return found
+
+
 def missing(cb: CompiledBenefit, values: dict[str, indicators.IndicatorValue]) -> list[str]:
     """Required indicators that are unknown for this family."""
     if cb.version is None:
         return []
-    return [r for r in cb.version.requires if values.get(r) is None]
+    return [r for r in cb.requires if values.get(r) is None]
 
 
 def outcome_python(
@@ -50,15 +64,15 @@ def outcome_python(
 ) -> Outcome:
     """Evaluate one benefit condition by condition."""
     if cb.version is None:
-        return Outcome("not_in_force", None, ())
+        return _NOT_IN_FORCE
     triggers = tuple(k for k, fn in enumerate(cb.trigger_fns) if fn(env))
     if missing(cb, values):
-        return Outcome("insufficient_data", None, triggers)
+        return _outcome("insufficient_data", None, triggers)
     if all(fn(env) for fn in cb.cond_fns):
         for k, case in enumerate(cb.cases):
             if case.when_fn is None or case.when_fn(env):
-                return Outcome("eligible", k, triggers)
-    return Outcome("not_eligible", None, triggers)
+                return _outcome("eligible", k, triggers)
+    return _outcome("not_eligible", None, triggers)
 
 
 def outcomes_from_fired(
@@ -67,30 +81,32 @@ def outcomes_from_fired(
     """Turn the rule names durable-rules fired into one outcome per benefit."""
     cases: dict[int, int] = {}
     triggers: dict[int, list[int]] = {}
+    meta = program.rule_meta
     for name in fired:
-        i, kind, k = program.rule_meta[name]
+        i, kind, k = meta[name]
         if kind == "case":
             cases[i] = min(k, cases.get(i, k))
         else:
             triggers.setdefault(i, []).append(k)
     out: list[Outcome] = []
     for i, cb in enumerate(program.benefits):
-        trig = tuple(sorted(triggers.get(i, [])))
         if cb.version is None:
-            out.append(Outcome("not_in_force", None, ()))
-        elif missing(cb, values):
-            out.append(Outcome("insufficient_data", None, trig))
-        elif i in cases:
-            out.append(Outcome("eligible", cases[i], trig))
-        else:
-            out.append(Outcome("not_eligible", None, trig))
+            out.append(_NOT_IN_FORCE)
+            continue
+        trig = tuple(sorted(triggers[i])) if i in triggers else ()
+        status: decision.Status = "eligible" if i in cases else "not_eligible"
+        for r in cb.requires:
+            if values.get(r) is None:
+                status = "insufficient_data"
+                break
+        out.append(_outcome(status, cases[i] if status == "eligible" else None, trig))
     return out
 
 
 def arithmetic(case: CompiledCase, env: dict[str, expr.Value]) -> str:
     """A band's formula with this family's values and the epoch's parameters written in."""
     template, names = case.arithmetic
-    return template.format(*(expr.to_text(expr.literal(env[n])) for n in names))
+    return template.format(*[expr.value_text(env[n]) for n in names])
 
 
 def amount_of(cb: CompiledBenefit, case: int, env: dict[str, expr.Value]) -> Decimal:
@@ -115,7 +131,9 @@ def amount(
 
 def review_reasons(cb: CompiledBenefit, outcome: Outcome) -> list[str]:
     """Why a person must look at this decision (sorted, each once); empty when nobody must."""
-    reasons = {cb.triggers[k][0] for k in outcome.triggers}
+    if not outcome.triggers:
+        return ["insufficient_data"] if outcome.status == "insufficient_data" else []
+    reasons = {cb.trigger_reasons[k] for k in outcome.triggers}
     if outcome.status == "insufficient_data":
         reasons.add("insufficient_data")
     return sorted(reasons)
@@ -142,13 +160,19 @@ def decision_dict(
     """The decision as plain JSON data, in the field order of `decision.Decision`.
 
     Every evaluation builds thirteen of these; the HTTP answer serialises them directly, and
-    `decide` validates them into models once, as a whole, where models are wanted.
+    `decide` validates them into models once, as a whole, where models are wanted. What does not
+    depend on the family (texts, parameters, how each shown name is found) is resolved per epoch
+    by the compiler; the name, parameter and date views are shared, not copied.
     """
     b = cb.benefit
-    exact, rounded = amount(program, cb, outcome, env)
+    status = outcome.status
+    eligible = status == "eligible"
+    rounded = 0
     exact_text = "0.00"
     formula = formula_values = case_id = None
-    if exact is not None and outcome.case is not None:
+    if eligible and outcome.case is not None:
+        exact, rounded = amount(program, cb, outcome, env)
+        assert exact is not None
         case = cb.cases[outcome.case]
         exact_text = str(exact)
         case_id = case.id
@@ -157,36 +181,46 @@ def decision_dict(
     conditions: list[dict[str, object]] = []
     failed: list[str] = []
     if cb.version is not None:
-        for src, fn, names in zip(cb.version.conditions, cb.cond_fns, cb.shown, strict=True):
+        for text, fn, names in cb.explained:
             holds = bool(fn(env))
+            # A name shows the family's indicator, else the let's value, else the parameter's.
             shown: dict[str, decision.Scalar] = {}
-            for n in names:
+            for n, let_fn, param, is_param in names:
                 if n in values:
                     shown[n] = values[n]
-                elif n in cb.lets:
-                    shown[n] = scalar(cb.let_fns[n](env))
-                elif n in cb.param_view:
-                    shown[n] = cb.param_view[n]
-            conditions.append({"rule": src.text, "holds": holds, "values": shown})
+                elif let_fn is not None:
+                    shown[n] = scalar(let_fn(env))
+                elif is_param:
+                    shown[n] = param
+            conditions.append({"rule": text, "holds": holds, "values": shown})
             if not holds:
-                shown_values = ", ".join(f"{k} = {v}" for k, v in shown.items())
-                failed.append(f"{src.text} [{shown_values}]" if shown_values else src.text)
-    miss = missing(cb, values)
-    reasons = review_reasons(cb, outcome)
-    eligible = outcome.status == "eligible"
+                # "rule [name = value, ...]", or the rule alone when it shows nothing.
+                said = text
+                sep = " ["
+                for k, v in shown.items():
+                    said = f"{said}{sep}{k} = {v}"
+                    sep = ", "
+                failed.append(said + "]" if shown else said)
+        miss = [r for r in cb.requires if values.get(r) is None] if cb.requires else []
+    else:
+        miss = []
+    if outcome.triggers:
+        reasons = review_reasons(cb, outcome)
+    else:
+        reasons = ["insufficient_data"] if status == "insufficient_data" else []
     return {
         "benefit": b.id,
         "name": cb.name_view,
         "eligible": eligible,
-        "status": outcome.status,
-        "amount_kzt": rounded if eligible else 0,
+        "status": status,
+        "amount_kzt": rounded,
         "amount_exact_kzt": exact_text,
         "period": b.period,
         "requires_human_review": bool(reasons),
         "review_reasons": reasons,
         "legal_basis": b.legal_basis,
         "explanation": {
-            "summary": _summary(cb, outcome.status, rounded, failed, miss, program),
+            "summary": _summary(cb, status, rounded, failed, miss, program),
             "conditions": conditions,
             "parameters": cb.param_view,
             "parameter_dates": cb.param_dates,
@@ -198,43 +232,65 @@ def decision_dict(
     }
 
 
+# Summaries kept per benefit and epoch (a few hundred KiB at most); past this many the memo starts
+# afresh: a summary is then written again, never wrong. Most families share a few summaries (the
+# same unmet condition, the same amount), and a shared string is also cheaper to serialise.
+SUMMARY_MEMO = 128
+
+
 def _summary(
     cb: CompiledBenefit, status: str, amount: int, failed: list[str], miss: list[str], program: Program
 ) -> dict[str, str]:
+    if status == "eligible":
+        detail = "" if cb.benefit.period == "notice" else f"{amount:,}".replace(",", " ")
+    elif status == "insufficient_data":
+        detail = ", ".join(miss)
+    elif status == "not_in_force":
+        detail = program.start.isoformat()
+    else:
+        detail = "; ".join(failed) if failed else "no amount band applies"
+    key = (status, detail)
+    texts = cb.summaries.get(key)
+    if texts is None:
+        texts = _write_summary(cb, status, detail)
+        if len(cb.summaries) >= SUMMARY_MEMO:
+            cb.summaries.clear()
+        cb.summaries[key] = texts
+    return {"kk": texts[0], "ru": texts[1], "en": texts[2]}
+
+
+def _write_summary(cb: CompiledBenefit, status: str, detail: str) -> tuple[str, str, str]:
+    """The summary in Kazakh, Russian and English; `detail` is the amount, the missing data, the date or the failure."""
     n = cb.benefit.name
     kk_p, ru_p, en_p = PERIOD_WORDS[cb.benefit.period]
-    money = f"{amount:,}".replace(",", " ")
     if status == "eligible":
         if cb.benefit.period == "notice":
-            return dict(
-                kk=f"«{n.kk}»: хабарлама жіберіледі.",
-                ru=f"«{n.ru}»: будет направлено уведомление.",
-                en=f"{n.en}: a notice is due.",
+            return (
+                f"«{n.kk}»: хабарлама жіберіледі.",
+                f"«{n.ru}»: будет направлено уведомление.",
+                f"{n.en}: a notice is due.",
             )
-        return dict(
-            kk=f"Отбасы «{n.kk}» алуға құқылы: {money} теңге ({kk_p}).",
-            ru=f"Семья имеет право на «{n.ru}»: {money} тенге ({ru_p}).",
-            en=f"The family is eligible for the {n.en}: {money} KZT ({en_p}).",
+        return (
+            f"Отбасы «{n.kk}» алуға құқылы: {detail} теңге ({kk_p}).",
+            f"Семья имеет право на «{n.ru}»: {detail} тенге ({ru_p}).",
+            f"The family is eligible for the {n.en}: {detail} KZT ({en_p}).",
         )
     if status == "insufficient_data":
-        fields = ", ".join(miss)
-        return dict(
-            kk=f"«{n.kk}» бойынша шешім үшін деректер жеткіліксіз ({fields}); маман тексереді.",
-            ru=f"Недостаточно данных для решения по «{n.ru}» ({fields}); решение примет специалист.",
-            en=f"Not enough data to decide on the {n.en} ({fields}); a caseworker will decide.",
+        return (
+            f"«{n.kk}» бойынша шешім үшін деректер жеткіліксіз ({detail}); маман тексереді.",
+            f"Недостаточно данных для решения по «{n.ru}» ({detail}); решение примет специалист.",
+            f"Not enough data to decide on the {n.en} ({detail}); a caseworker will decide.",
         )
     if status == "not_in_force":
-        d = program.start.isoformat()
-        return dict(
-            kk=f"«{n.kk}» {d} күні қолданылмайды.",
-            ru=f"«{n.ru}» не действует на {d}.",
-            en=f"The {n.en} is not in force on {d}.",
+        return (
+            f"«{n.kk}» {detail} күні қолданылмайды.",
+            f"«{n.ru}» не действует на {detail}.",
+            f"The {n.en} is not in force on {detail}.",
         )
-    cond = "; ".join(failed) if failed else "no amount band applies"
-    return dict(
-        kk=f"Отбасы «{n.kk}» алуға құқылы емес: шарт орындалмады ({cond}).",
-        ru=f"Семья не имеет права на «{n.ru}»: не выполнено условие ({cond}).",
-        en=f"The family is not eligible for the {n.en}: a condition does not hold ({cond}).",
+    return (
+        f"Отбасы «{n.kk}» алуға құқылы емес: шарт орындалмады ({detail}).",
+        f"Семья не имеет права на «{n.ru}»: не выполнено условие ({detail}).",
+        f"The family is not eligible for the {n.en}: a condition does not hold ({detail}).",
     )
 
 
@@ -246,21 +302,26 @@ def wellbeing(program: Program, env: dict[str, expr.Value], book_model: Rulebook
 def wellbeing_dict(program: Program, env: dict[str, expr.Value], book_model: Rulebook) -> dict[str, Any]:
     """The well-being level as plain JSON data (see `decision_dict`)."""
     model = book_model.wellbeing
-    deps: list[dict[str, Any]] = []
-    score = Decimal(0)
-    for (rule, _), fn in zip(program.wellbeing, program.wellbeing_fns, strict=True):
-        deprived = bool(fn(env))
-        if deprived:
-            score += rule.weight
-        deps.append({"id": rule.id, "dimension": rule.dimension, "deprived": deprived, "weight": float(rule.weight)})
-    level = level_for(model.levels, score)
-    label = next(lv.label.en for lv in model.levels if lv.level == level)
+    flags = tuple([bool(fn(env)) for fn in program.wellbeing_fns])
+    # Level, label and score depend only on which deprivations hold: computed once per combination.
+    known = program.wellbeing_levels.get(flags)
+    if known is None or known[0] is not model:
+        score = sum(
+            (rule.weight for (rule, _), deprived in zip(program.wellbeing, flags, strict=True) if deprived), Decimal(0)
+        )
+        level = level_for(model.levels, score)
+        label = next(lv.label.en for lv in model.levels if lv.level == level)
+        known = program.wellbeing_levels[flags] = (model, level, label, float((score * 100).quantize(Decimal("0.1"))))
+    _, level, label, score_shown = known
     return {
         "level": level,
         "label": label,
-        "score": float((score * 100).quantize(Decimal("0.1"))),
+        "score": score_shown,
         "model_version": model.model_version,
-        "deprivations": deps,
+        "deprivations": [
+            {"id": rule_id, "dimension": dimension, "deprived": deprived, "weight": weight}
+            for (rule_id, dimension, weight), deprived in zip(program.wellbeing_shown, flags, strict=True)
+        ],
     }
 
 

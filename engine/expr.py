@@ -517,6 +517,15 @@ def to_text(node: Node) -> str:
     raise AssertionError(node)
 
 
+def value_text(value: Value) -> str:
+    """`to_text(literal(value))` without building the node (explanations write a value per name)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format_number(value)
+    return repr(value)
+
+
 def _paren(node: Node) -> str:
     text = to_text(node)
     return f"({text})" if isinstance(node, BoolOp | Bin | IfExp) else text

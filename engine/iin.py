@@ -9,16 +9,35 @@ eligibility itself never reads a date or sex from an IIN.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 
 import numpy as np
 import numpy.typing as npt
 
 W1 = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
 W2 = (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2)
+# Every member of every snapshot is checked, so ASCII digits are weighed as bytes: the sum of the
+# weighted character codes less 48 ('0') times the sum of the weights is the sum of weighted digits.
+_ZERO_W1 = ord("0") * sum(W1)
+_ZERO_W2 = ord("0") * sum(W2)
+_CENTURY_BASE = {18: 1, 19: 3, 20: 5}
+_TWO_DIGITS = tuple(f"{i:02d}" for i in range(100))
+
+
+def _check_of_codes(codes: bytes) -> int | None:
+    """`check_digit` of the first eleven bytes of ASCII digits (a twelfth, if any, is ignored)."""
+    a: int = (sum(map(operator.mul, codes, W1)) - _ZERO_W1) % 11
+    if a != 10:
+        return a
+    b: int = (sum(map(operator.mul, codes, W2)) - _ZERO_W2) % 11
+    return None if b == 10 else b
 
 
 def check_digit(first11: str) -> int | None:
     """The 12th digit for eleven digits, or None when the number can never be issued."""
+    if len(first11) == 11 and first11.isascii() and first11.isdigit():
+        return _check_of_codes(first11.encode("ascii"))
+    # Other digits (Unicode ones pass `isdigit`), or a wrong length: refused or weighed as before.
     digits = [int(c) for c in first11]
     a = sum(d * w for d, w in zip(digits, W1, strict=True)) % 11
     if a != 10:
@@ -31,13 +50,16 @@ def is_valid(iin: str) -> bool:
     """Twelve digits whose last is the check digit of the first eleven."""
     if len(iin) != 12 or not iin.isdigit():
         return False
+    if iin.isascii():
+        codes = iin.encode("ascii")
+        return _check_of_codes(codes) == codes[11] - 48
     return check_digit(iin[:11]) == int(iin[11])
 
 
 def century_sex_digit(birth_date: dt.date, sex: str) -> int:
     """Digit 7: 1/2 for the 19th century, 3/4 for the 20th, 5/6 for the 21st; odd is male."""
     # Years 1800-1899 count as the 19th century in the IIN sense, 1900-1999 the 20th, 2000-2099 the 21st.
-    base = {18: 1, 19: 3, 20: 5}[birth_date.year // 100]
+    base = _CENTURY_BASE[birth_date.year // 100]
     return base + (0 if sex == "male" else 1)
 
 
@@ -45,7 +67,8 @@ def consistency_problem(iin: str, birth_date: dt.date, sex: str) -> str | None:
     """Why the IIN disagrees with the registry's birth date and sex, or None when it agrees."""
     if not is_valid(iin):
         return "check digit does not match (or not 12 digits)"
-    if iin[:6] != birth_date.strftime("%y%m%d"):
+    # `birth_date.strftime("%y%m%d")`, at a tenth of the cost.
+    if iin[:6] != _TWO_DIGITS[birth_date.year % 100] + _TWO_DIGITS[birth_date.month] + _TWO_DIGITS[birth_date.day]:
         return f"digits 1-6 ({iin[:6]}) do not match birth_date {birth_date.isoformat()}"
     if int(iin[6]) != century_sex_digit(birth_date, sex):
         return f"digit 7 ({iin[6]}) does not match the century of birth and sex '{sex}'"

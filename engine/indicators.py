@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Generic, Literal, NamedTuple, TypeVar
 
 from engine import model
 
@@ -50,8 +50,7 @@ def months_between(start: dt.date, end: dt.date) -> int:
     return months
 
 
-@dataclass(frozen=True)
-class Person:
+class Person(NamedTuple):
     """A member with ages precomputed for the as-of date."""
 
     m: model.Member
@@ -61,38 +60,128 @@ class Person:
     order: int  # birth order among the family's children (1-based), 0 for non-children
 
 
+_T = TypeVar("_T")
+
+
+class _OnFirstUse(Generic[_T]):
+    """`functools.cached_property` without its lock (Python 3.11 takes one on every first use; a Ctx
+    lives in one thread and one call): computed when first read, then an ordinary attribute."""
+
+    def __init__(self, fn: Callable[[Ctx], _T]) -> None:
+        self.fn = fn
+        self.name = fn.__name__
+
+    def __get__(self, ctx: Ctx, owner: type | None = None) -> _T:
+        value = self.fn(ctx)
+        ctx.__dict__[self.name] = value
+        return value
+
+
 class Ctx:
-    """The family as of a date, with the per-member facts every indicator shares."""
+    """The family as of a date, with the per-member facts and the groups several indicators share.
+
+    Every eligibility answer computes some fifty indicators of one family, each a pass over its
+    members: the groups most of them start from (children, infants, the disabled, the awarded)
+    are sorted out once here, and what two indicators both need is computed once, on first use.
+    """
 
     def __init__(self, family: model.Family, as_of: dt.date):
         self.family = family
         self.as_of = as_of
-        kids = sorted((m for m in family.members if m.relation == "child"), key=lambda m: (m.birth_date, m.iin))
+        members = family.members
+        kids = [m for m in members if m.relation == "child"]
+        if len(kids) > 1:
+            kids.sort(key=_birth_order)
         order = {m.iin: i + 1 for i, m in enumerate(kids)}
-        self.people = []
-        for m in family.members:
-            months = months_between(m.birth_date, as_of)
-            self.people.append(Person(m, months, months // 12, m.relation == "child", order.get(m.iin, 0)))
+        year, month, day = as_of.year, as_of.month, as_of.day
+        people = []
+        for m in members:
+            born = m.birth_date
+            # `months_between(born, as_of)`, written out: it runs for every member of every family.
+            months = (year - born.year) * 12 + (month - born.month) - (day < born.day)
+            people.append(Person._make((m, months, months // 12, m.relation == "child", order.get(m.iin, 0))))
+        self.people = people
+        self.children = [p for p in people if p.is_child]
+        self.disabled = [p for p in people if p.m.disability is not None]
+        self.awarded = [p for p in people if p.m.awards]
         self.carer = _carer(family)
 
     def count(self, pred: Callable[[Person], bool]) -> int:
         """How many members satisfy `pred`."""
-        return sum(1 for p in self.people if pred(p))
+        return len(list(filter(pred, self.people)))
+
+    @_OnFirstUse
+    def infants(self) -> list[Person]:
+        """Children under one and a half years."""
+        return [p for p in self.children if 0 <= p.age_months < 18]
+
+    @_OnFirstUse
+    def newborns(self) -> list[Person]:
+        """Children born in the 12 months up to the as-of date."""
+        return [p for p in self.children if 0 <= p.age_months < 12 and p.m.birth_date <= self.as_of]
+
+    @_OnFirstUse
+    def minors(self) -> int:
+        """Children under 18."""
+        return len([p for p in self.children if p.age < 18])
+
+    @_OnFirstUse
+    def employed(self) -> int:
+        """Adults employed or self-employed."""
+        return len([p for p in self.people if p.age >= 18 and p.m.employment in ("employed", "self_employed")])
+
+    @_OnFirstUse
+    def dependants(self) -> int:
+        """Members without income who are minors, students under 23, pensioners or disabled."""
+        return len(list(filter(_dependant, self.people)))
+
+    @_OnFirstUse
+    def income(self) -> float:
+        """The members' monthly incomes added up, in member order (before rounding)."""
+        return sum(p.m.monthly_income_kzt for p in self.people)
+
+    @_OnFirstUse
+    def maternity(self) -> model.Member | None:
+        """The insured member with the longest maternity leave (ties: the greatest IIN), if any."""
+        cands = [p.m for p in self.people if p.m.gfss_participant and (p.m.maternity_leave_days or 0) > 0]
+        return max(cands, key=lambda m: (m.maternity_leave_days or 0, m.iin)) if cands else None
+
+    @_OnFirstUse
+    def job_loser(self) -> model.Member | None:
+        """The insured unemployed member who lost a job last (on or before the as-of date), if any."""
+        cands = [
+            p.m
+            for p in self.people
+            if p.m.employment == "unemployed"
+            and p.m.gfss_participant
+            and p.m.job_lost_on is not None
+            and p.m.job_lost_on <= self.as_of
+        ]
+        return max(cands, key=lambda m: (m.job_lost_on, m.iin)) if cands else None
+
+    @_OnFirstUse
+    def breadwinner_deaths(self) -> list[model.Deceased]:
+        """Deaths of a head or spouse on or before the as-of date."""
+        return [d for d in self.family.deceased if d.relation in ("head", "spouse") and d.date_of_death <= self.as_of]
+
+
+def _birth_order(m: model.Member) -> tuple[dt.date, str]:
+    return m.birth_date, m.iin
 
 
 def _carer(family: model.Family) -> model.Member | None:
     """Who cares for the youngest children: a parent on childcare leave, else one not working."""
     parents = [m for m in family.members if m.relation in ("head", "spouse")]
-    for pred in (
-        lambda m: m.employment == "childcare_leave",
-        lambda m: m.employment in ("none", "unemployed", "student"),
-        lambda m: m.relation == "spouse",
-        lambda m: True,
-    ):
-        for m in parents:
-            if pred(m):
-                return m
-    return None
+    for m in parents:
+        if m.employment == "childcare_leave":
+            return m
+    for m in parents:
+        if m.employment in ("none", "unemployed", "student"):
+            return m
+    for m in parents:
+        if m.relation == "spouse":
+            return m
+    return parents[0] if parents else None
 
 
 REGISTRY: dict[str, Indicator] = {}
@@ -147,17 +236,17 @@ def _family_size(c: Ctx) -> int:
 
 @indicator("adults", "number", "persons", "Members aged 18 or over", POP)
 def _adults(c: Ctx) -> int:
-    return c.count(lambda p: p.age >= 18)
+    return len([p for p in c.people if p.age >= 18])
 
 
 @indicator("children_under_18", "number", "persons", "Children (relation child) under 18", POP)
 def _children_under_18(c: Ctx) -> int:
-    return c.count(lambda p: p.is_child and p.age < 18)
+    return c.minors
 
 
 @indicator("students_18_22", "number", "persons", "Children aged 18-22 in full-time education", EDU)
 def _students(c: Ctx) -> int:
-    return c.count(lambda p: p.is_child and 18 <= p.age < 23 and p.m.full_time_student)
+    return len([p for p in c.children if 18 <= p.age < 23 and p.m.full_time_student])
 
 
 @indicator(
@@ -168,26 +257,26 @@ def _students(c: Ctx) -> int:
     POP,
 )
 def _children_or_students(c: Ctx) -> int:
-    return c.count(lambda p: p.is_child and (p.age < 18 or (p.age < 23 and p.m.full_time_student)))
+    return len([p for p in c.children if p.age < 18 or (p.age < 23 and p.m.full_time_student)])
 
 
 @indicator("children_under_3", "number", "persons", "Children under 3 years", POP)
 def _under3(c: Ctx) -> int:
-    return c.count(lambda p: p.is_child and 0 <= p.age_months < 36)
+    return len([p for p in c.children if 0 <= p.age_months < 36])
 
 
 @indicator("children_1_to_6", "number", "persons", "Children aged 1 to 6 inclusive", POP)
 def _one_to_six(c: Ctx) -> int:
-    return c.count(lambda p: p.is_child and 12 <= p.age_months < 84)
+    return len([p for p in c.children if 12 <= p.age_months < 84])
 
 
 @indicator("infants_under_1_5", "number", "persons", "Children under one and a half years", CIVIL)
 def _infants(c: Ctx) -> int:
-    return c.count(lambda p: p.is_child and 0 <= p.age_months < 18)
+    return len(c.infants)
 
 
 def _infants_of_order(lo: int, hi: int) -> Callable[[Ctx], int]:
-    return lambda c: c.count(lambda p: p.is_child and 0 <= p.age_months < 18 and lo <= p.order <= hi)
+    return lambda c: len([p for p in c.infants if lo <= p.order <= hi])
 
 
 for _n, _lo, _hi, _label in ((1, 1, 1, "first"), (2, 2, 2, "second"), (3, 3, 3, "third")):
@@ -203,13 +292,9 @@ indicator(
 )(_infants_of_order(4, 99))
 
 
-def _born_within_12m(p: Person, as_of: dt.date) -> bool:
-    return p.is_child and 0 <= p.age_months < 12 and p.m.birth_date <= as_of
-
-
 @indicator("births_last_12m", "number", "persons", "Children born in the 12 months up to the as-of date", CIVIL)
 def _births(c: Ctx) -> int:
-    return c.count(lambda p: _born_within_12m(p, c.as_of))
+    return len(c.newborns)
 
 
 @indicator(
@@ -220,7 +305,7 @@ def _births(c: Ctx) -> int:
     CIVIL,
 )
 def _births13(c: Ctx) -> int:
-    return c.count(lambda p: _born_within_12m(p, c.as_of) and p.order <= 3)
+    return len([p for p in c.newborns if p.order <= 3])
 
 
 @indicator(
@@ -231,7 +316,7 @@ def _births13(c: Ctx) -> int:
     CIVIL,
 )
 def _births4(c: Ctx) -> int:
-    return c.count(lambda p: _born_within_12m(p, c.as_of) and p.order >= 4)
+    return len([p for p in c.newborns if p.order >= 4])
 
 
 @indicator(
@@ -242,13 +327,13 @@ def _births4(c: Ctx) -> int:
     POP,
 )
 def _youngest(c: Ctx) -> int:
-    ages = [p.age_months for p in c.people if p.is_child]
+    ages = [p.age_months for p in c.children]
     return min(ages) if ages else NONE_MONTHS
 
 
 @indicator("elderly_70_plus", "number", "persons", "Members aged 70 or over", POP)
 def _elderly(c: Ctx) -> int:
-    return c.count(lambda p: p.age >= 70)
+    return len([p for p in c.people if p.age >= 70])
 
 
 @indicator("head_age_years", "number", "years", "Age of the head of the family in completed years", POP)
@@ -261,7 +346,7 @@ def _head_age(c: Ctx) -> int:
 )
 def _single_parent(c: Ctx) -> bool:
     has_spouse = any(p.m.relation == "spouse" for p in c.people)
-    return (not has_spouse) and c.count(lambda p: p.is_child and p.age < 18) > 0
+    return (not has_spouse) and c.minors > 0
 
 
 @indicator("region", "str", "code", "ISO 3166-2:KZ code of the family's region", POP, values=model.REGIONS)
@@ -296,7 +381,7 @@ def _all_residents(c: Ctx) -> bool:
 
 @indicator("kandas_members", "number", "persons", "Members with kandas status (a legal residence status)", MIGR)
 def _kandas(c: Ctx) -> int:
-    return c.count(lambda p: p.m.citizenship == "kandas")
+    return len([p for p in c.people if p.m.citizenship == "kandas"])
 
 
 # --- pension age ---------------------------------------------------------------------------------
@@ -333,7 +418,7 @@ def _oldest_women(c: Ctx) -> float:
 
 @indicator("pensioners", "number", "persons", "Members receiving a pension", "ЕНПФ / pension records")
 def _pensioners(c: Ctx) -> int:
-    return c.count(lambda p: p.m.employment == "pensioner")
+    return len([p for p in c.people if p.m.employment == "pensioner"])
 
 
 # --- disability (Social Code art. 177 categories) -------------------------------------------------
@@ -345,13 +430,18 @@ def _dis(p: Person) -> model.Disability | None:
 
 @indicator("members_with_disability", "number", "persons", "Members with an established disability", MSE)
 def _disabled(c: Ctx) -> int:
-    return c.count(lambda p: _dis(p) is not None)
+    return len(c.disabled)
 
 
+# The disability indicators read `c.disabled`: the members with a disability (usually nobody).
 def _adult_general(group: int) -> Callable[[Ctx], int]:
     def fn(c: Ctx) -> int:
-        return c.count(
-            lambda p: p.age >= 18 and (d := _dis(p)) is not None and not d.since_childhood and d.group == group
+        return len(
+            [
+                p
+                for p in c.disabled
+                if p.age >= 18 and (d := _dis(p)) is not None and not d.since_childhood and d.group == group
+            ]
         )
 
     return fn
@@ -359,12 +449,14 @@ def _adult_general(group: int) -> Callable[[Ctx], int]:
 
 def _childhood(group: int) -> Callable[[Ctx], int]:
     def fn(c: Ctx) -> int:
-        return c.count(
-            lambda p: (
-                (d := _dis(p)) is not None
+        return len(
+            [
+                p
+                for p in c.disabled
+                if (d := _dis(p)) is not None
                 and d.group == group
                 and ((7 <= p.age < 18) or (p.age >= 18 and d.since_childhood))
-            )
+            ]
         )
 
     return fn
@@ -389,7 +481,7 @@ for _g in (1, 2, 3):
 
 @indicator("disabled_children_under_7", "number", "persons", "Children under 7 with a disability", MSE)
 def _dis_under7(c: Ctx) -> int:
-    return c.count(lambda p: _dis(p) is not None and p.age < 7)
+    return len([p for p in c.disabled if p.age < 7])
 
 
 @indicator(
@@ -400,7 +492,7 @@ def _dis_under7(c: Ctx) -> int:
     MSE,
 )
 def _dis_children(c: Ctx) -> int:
-    return c.count(lambda p: _dis(p) is not None and p.is_child and p.age < 18)
+    return len([p for p in c.disabled if p.is_child and p.age < 18])
 
 
 @indicator(
@@ -411,12 +503,12 @@ def _dis_children(c: Ctx) -> int:
     MSE,
 )
 def _dis_nogroup(c: Ctx) -> int:
-    return c.count(lambda p: (d := _dis(p)) is not None and d.group is None and 7 <= p.age < 18)
+    return len([p for p in c.disabled if (d := _dis(p)) is not None and d.group is None and 7 <= p.age < 18])
 
 
 @indicator("disabled_group_1_or_2", "number", "persons", "Members with group 1 or 2 disability", MSE)
 def _dis12(c: Ctx) -> int:
-    return c.count(lambda p: (d := _dis(p)) is not None and d.group in (1, 2))
+    return len([p for p in c.disabled if (d := _dis(p)) is not None and d.group in (1, 2)])
 
 
 # --- work and insurance --------------------------------------------------------------------------
@@ -424,22 +516,22 @@ def _dis12(c: Ctx) -> int:
 
 @indicator("insured_members", "number", "persons", "Participants of compulsory social insurance", GFSS)
 def _insured(c: Ctx) -> int:
-    return c.count(lambda p: p.m.gfss_participant)
+    return len([p for p in c.people if p.m.gfss_participant])
 
 
 @indicator("employed_adults", "number", "persons", "Adults employed or self-employed", LABOUR)
 def _employed(c: Ctx) -> int:
-    return c.count(lambda p: p.age >= 18 and p.m.employment in ("employed", "self_employed"))
+    return c.employed
 
 
 @indicator("unemployed_adults", "number", "persons", "Adults registered as unemployed", LABOUR)
 def _unemployed(c: Ctx) -> int:
-    return c.count(lambda p: p.age >= 18 and p.m.employment == "unemployed")
+    return len([p for p in c.people if p.age >= 18 and p.m.employment == "unemployed"])
 
 
 @indicator("working_age_adults", "number", "persons", "Members aged 18 to 62", POP)
 def _working_age(c: Ctx) -> int:
-    return c.count(lambda p: 18 <= p.age < 63)
+    return len([p for p in c.people if 18 <= p.age < 63])
 
 
 def _able(p: Person) -> bool:
@@ -484,7 +576,7 @@ def _carer_insured(c: Ctx) -> bool:
 )
 def _carer_income(c: Ctx) -> float | None:
     # Unknown only where it matters: an insured carer of an infant whose record lacks the average.
-    if c.carer is None or not c.carer.gfss_participant or not c.count(lambda p: p.is_child and 0 <= p.age_months < 18):
+    if c.carer is None or not c.carer.gfss_participant or not c.infants:
         return 0.0
     v = c.carer.avg_insured_income_24m_kzt
     return None if v is None else _money(v)
@@ -498,11 +590,6 @@ def _record_of(member: model.Member | None, field: str) -> float | None:
     return None if value is None else _money(value)
 
 
-def _maternity(c: Ctx) -> model.Member | None:
-    cands = [p.m for p in c.people if p.m.gfss_participant and (p.m.maternity_leave_days or 0) > 0]
-    return max(cands, key=lambda m: (m.maternity_leave_days or 0, m.iin)) if cands else None
-
-
 @indicator(
     "maternity_leave_days",
     "number",
@@ -511,7 +598,7 @@ def _maternity(c: Ctx) -> model.Member | None:
     GFSS,
 )
 def _mat_days(c: Ctx) -> int:
-    m = _maternity(c)
+    m = c.maternity
     return (m.maternity_leave_days or 0) if m else 0
 
 
@@ -524,19 +611,7 @@ def _mat_days(c: Ctx) -> int:
     optional=True,
 )
 def _mat_income(c: Ctx) -> float | None:
-    return _record_of(_maternity(c), "avg_insured_income_12m_kzt")
-
-
-def _job_loser(c: Ctx) -> model.Member | None:
-    cands = [
-        p.m
-        for p in c.people
-        if p.m.employment == "unemployed"
-        and p.m.gfss_participant
-        and p.m.job_lost_on is not None
-        and p.m.job_lost_on <= c.as_of
-    ]
-    return max(cands, key=lambda m: (m.job_lost_on, m.iin)) if cands else None
+    return _record_of(c.maternity, "avg_insured_income_12m_kzt")
 
 
 @indicator(
@@ -547,7 +622,7 @@ def _job_loser(c: Ctx) -> model.Member | None:
     LABOUR,
 )
 def _since_job_loss(c: Ctx) -> int:
-    m = _job_loser(c)
+    m = c.job_loser
     return months_between(m.job_lost_on, c.as_of) if m and m.job_lost_on else NONE_MONTHS
 
 
@@ -560,7 +635,7 @@ def _since_job_loss(c: Ctx) -> int:
     optional=True,
 )
 def _job_loser_income(c: Ctx) -> float | None:
-    return _record_of(_job_loser(c), "avg_insured_income_24m_kzt")
+    return _record_of(c.job_loser, "avg_insured_income_24m_kzt")
 
 
 @indicator(
@@ -572,7 +647,7 @@ def _job_loser_income(c: Ctx) -> float | None:
     optional=True,
 )
 def _job_loser_record(c: Ctx) -> int | None:
-    m = _job_loser(c)
+    m = c.job_loser
     if m is None:
         return 0
     return m.insurance_record_months
@@ -583,7 +658,7 @@ def _job_loser_record(c: Ctx) -> int | None:
 
 @indicator("total_income_kzt", "number", "KZT", "Monthly income of all members in the reference period", TAX)
 def _total_income(c: Ctx) -> float:
-    return _money(sum(p.m.monthly_income_kzt for p in c.people))
+    return _money(c.income)
 
 
 @indicator(
@@ -594,12 +669,12 @@ def _total_income(c: Ctx) -> float:
     TAX,
 )
 def _per_capita(c: Ctx) -> float:
-    return _money(sum(p.m.monthly_income_kzt for p in c.people) / len(c.people))
+    return _money(c.income / len(c.people))
 
 
 @indicator("income_earners", "number", "persons", "Members with any income", TAX)
 def _earners(c: Ctx) -> int:
-    return c.count(lambda p: p.m.monthly_income_kzt > 0)
+    return len([p for p in c.people if p.m.monthly_income_kzt > 0])
 
 
 def _dependant(p: Person) -> bool:
@@ -617,16 +692,12 @@ def _dependant(p: Person) -> bool:
     TAX,
 )
 def _dependants(c: Ctx) -> int:
-    return c.count(_dependant)
+    return c.dependants
 
 
 @indicator("dependency_ratio", "number", "ratio", "Dependants per employed adult (dependants if nobody works)", TAX)
 def _dependency(c: Ctx) -> float:
-    return round(
-        c.count(_dependant)
-        / max(1, c.count(lambda p: p.age >= 18 and p.m.employment in ("employed", "self_employed"))),
-        4,
-    )
+    return round(c.dependants / max(1, c.employed), 4)
 
 
 @indicator(
@@ -663,26 +734,22 @@ def _has_loan(c: Ctx) -> bool:
     AWARDS,
 )
 def _altyn(c: Ctx) -> int:
-    return c.count(lambda p: bool(SEVEN_AWARD.intersection(p.m.awards)))
+    return len([p for p in c.awarded if SEVEN_AWARD.intersection(p.m.awards)])
 
 
 @indicator(
     "kumis_alqa_mothers", "number", "persons", "Members awarded Kumis alqa and none of the 7.40 MRP group", AWARDS
 )
 def _kumis(c: Ctx) -> int:
-    return c.count(lambda p: "kumis_alqa" in p.m.awards and not SEVEN_AWARD.intersection(p.m.awards))
+    return len([p for p in c.awarded if "kumis_alqa" in p.m.awards and not SEVEN_AWARD.intersection(p.m.awards)])
 
 
 # --- deaths --------------------------------------------------------------------------------------
 
 
-def _breadwinner_deaths(c: Ctx) -> list[model.Deceased]:
-    return [d for d in c.family.deceased if d.relation in ("head", "spouse") and d.date_of_death <= c.as_of]
-
-
 @indicator("deceased_breadwinners", "number", "persons", "Deceased heads or spouses of the family", CIVIL)
 def _dead_bw(c: Ctx) -> int:
-    return len(_breadwinner_deaths(c))
+    return len(c.breadwinner_deaths)
 
 
 @indicator(
@@ -693,7 +760,7 @@ def _dead_bw(c: Ctx) -> int:
     CIVIL,
 )
 def _since_bw(c: Ctx) -> int:
-    deaths = _breadwinner_deaths(c)
+    deaths = c.breadwinner_deaths
     return months_between(max(d.date_of_death for d in deaths), c.as_of) if deaths else NONE_MONTHS
 
 
@@ -705,7 +772,7 @@ def _since_bw(c: Ctx) -> int:
     CIVIL,
 )
 def _survivors(c: Ctx) -> int:
-    if not _breadwinner_deaths(c):
+    if not c.breadwinner_deaths:
         return 0
     return c.count(
         lambda p: (

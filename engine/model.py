@@ -130,12 +130,14 @@ class Family(BaseModel):
 
     @model_validator(mode="after")
     def _household_is_coherent(self) -> Family:
-        seen: set[str] = set()
-        for i, member in enumerate(self.members):
-            if member.iin in seen:
-                raise ValueError(f"members[{i}].iin: duplicate IIN in the family")
-            seen.add(member.iin)
-        heads = sum(1 for m in self.members if m.relation == "head")
+        iins = [m.iin for m in self.members]
+        if len(set(iins)) != len(iins):  # rare: find the first repeated one to name it
+            seen: set[str] = set()
+            for i, iin in enumerate(iins):
+                if iin in seen:
+                    raise ValueError(f"members[{i}].iin: duplicate IIN in the family")
+                seen.add(iin)
+        heads = [m.relation for m in self.members].count("head")
         if heads != 1:
             raise ValueError(f"members: exactly one member must have relation 'head', found {heads}")
         return self
