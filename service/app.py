@@ -45,8 +45,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        database = db.create_engine(settings.database_url)
+        database = db.create_engine(settings.database_url, background_checkpoints=True)
         migrate.upgrade(database)
+        checkpointer = db.Checkpointer(database).start()
         tokens = auth.load(settings.tokens_file)
         if not len(tokens):
             log.warning("no tokens configured (FAMILYCARD_TOKENS_FILE): every protected endpoint answers 401")
@@ -64,6 +65,7 @@ def create_app(
         try:
             yield
         finally:
+            checkpointer.stop()
             database.dispose()
 
     app = FastAPI(

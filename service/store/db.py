@@ -18,8 +18,10 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import queue
+import sqlite3
 import threading
 import weakref
 from collections.abc import Iterator
@@ -31,6 +33,8 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+
+log = logging.getLogger("familycard.store")
 
 WRITE_LOCK_KEY = 7_312_001  # any constant; names the familycard writer lock in pg_locks
 BUSY_TIMEOUT_MS = 30_000
@@ -204,22 +208,26 @@ def json_loads(text: str | bytes) -> Any:
         return json.loads(text)
 
 
-def create_engine(url: str) -> sa.Engine:
-    """A synchronous engine for SQLite (WAL) or PostgreSQL (psycopg 3)."""
+def create_engine(url: str, *, background_checkpoints: bool = False) -> sa.Engine:
+    """A synchronous engine for SQLite (WAL) or PostgreSQL (psycopg 3).
+
+    `background_checkpoints` (SQLite): the caller runs a `Checkpointer`, so commits no longer
+    copy the WAL into the database themselves (see `Checkpointer`).
+    """
     url = normalise_url(url)
     if url.startswith("sqlite"):
         engine = sa.create_engine(
             url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
             json_serializer=json_dumps, json_deserializer=json_loads,
         )
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, autocheckpoint=BACKSTOP_CHECKPOINT_PAGES if background_checkpoints else None)
         _register_writer_lock(engine, engine.url.database)
         return engine
     return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, json_serializer=json_dumps,
                             json_deserializer=json_loads)
 
 
-def _configure_sqlite(engine: sa.Engine) -> None:
+def _configure_sqlite(engine: sa.Engine, *, autocheckpoint: int | None = None) -> None:
     """WAL, a busy timeout, foreign keys, and our own BEGIN so writers can ask for IMMEDIATE."""
 
     @event.listens_for(engine, "connect")
@@ -231,6 +239,8 @@ def _configure_sqlite(engine: sa.Engine) -> None:
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        if autocheckpoint is not None:
+            cursor.execute(f"PRAGMA wal_autocheckpoint={int(autocheckpoint)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -238,6 +248,79 @@ def _configure_sqlite(engine: sa.Engine) -> None:
         # Straight to the driver: the statement needs none of SQLAlchemy's execution machinery.
         conn.connection.dbapi_connection.execute(  # type: ignore[union-attr]
             "BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
+
+
+# With a `Checkpointer` running, a commit still checkpoints if the WAL ever grows past this many
+# pages (~80 MB): a backstop should the background thread fall behind or stop.
+BACKSTOP_CHECKPOINT_PAGES = 20_000
+CHECKPOINT_SECONDS = 0.5
+RESTART_PAGES = 4_000  # ~16 MB of WAL
+CHECKPOINT_BUSY_MS = 50
+
+
+class Checkpointer:
+    """Copies the SQLite WAL into the database file on its own thread, off the commit path.
+
+    By default the commit that takes the WAL past 1,000 pages copies it into the database and
+    fsyncs, inside the writer lock: measured in-process, 1 commit in 100 took 5-10 ms that way and
+    those commits were 60 % of all commit time, while every other writer (and the requests behind
+    them) waited. A PASSIVE checkpoint here, every half second, does the same work without
+    blocking writers or readers, and sqlite3 releases the GIL while it does the I/O.
+    """
+
+    def __init__(self, engine: sa.Engine, interval: float = CHECKPOINT_SECONDS) -> None:
+        self._engine = engine
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="familycard-checkpoint", daemon=True)
+        self._conn: sqlite3.Connection | None = None
+        self.checkpoints = 0
+        self.restarts = 0
+
+    def start(self) -> Checkpointer:
+        """Start the thread (SQLite only; elsewhere nothing to do)."""
+        if is_sqlite(self._engine):
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop the thread after a last checkpoint."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def checkpoint(self) -> None:
+        """Copy what the WAL holds into the database; start the WAL over once it has grown.
+
+        A PASSIVE checkpoint never completes while commits keep arriving, and the WAL only
+        starts over after a complete one: so once it passes `RESTART_PAGES`, a RESTART
+        checkpoint finishes the job holding the writer lock (the PASSIVE one has just copied
+        nearly everything, so the writers wait a few milliseconds every few seconds). Its own
+        connection waits at most `CHECKPOINT_BUSY_MS` for readers: a round that cannot finish is
+        left to the next one rather than holding the writers back.
+        """
+        if self._conn is None:
+            self._conn = sqlite3.connect(self._engine.url.database or "", timeout=CHECKPOINT_BUSY_MS / 1000,
+                                         isolation_level=None, check_same_thread=False)
+        _, pages, _ = self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        self.checkpoints += 1
+        if pages >= RESTART_PAGES:
+            with writing(self._engine):
+                busy, _, _ = self._conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
+            self.restarts += 0 if busy else 1
+
+    def _run(self) -> None:
+        while True:
+            stopping = self._stop.wait(self._interval)
+            try:
+                self.checkpoint()
+            except Exception:  # a busy or closing database: the next round (or the backstop) catches up
+                log.debug("background checkpoint failed", exc_info=True)
+            if stopping:
+                return
 
 
 def take_write_lock(conn: sa.Connection) -> None:
