@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
-from service.store import tables, uow
+from service.store import rows, tables, uow
 
 GENESIS = "0" * 64
 HEAD_ID = 1
@@ -96,8 +96,9 @@ def _pending(conn: sa.Connection) -> _Pending:
     found: _Pending | None = conn.info.get(_PENDING)
     if found is not None and found.transaction is transaction and transaction is not None and transaction.is_active:
         return found
-    head = conn.execute(_READ_HEAD).first()
-    found = _Pending(transaction, head.seq, head.hash, True) if head else _Pending(transaction, 0, GENESIS, False)
+    head = rows.one(conn, _READ_HEAD, {})
+    found = (_Pending(transaction, head["seq"], head["hash"], True) if head
+             else _Pending(transaction, 0, GENESIS, False))
     conn.info[_PENDING] = found
     uow.before_commit(conn, flush)
     return found
@@ -126,11 +127,11 @@ def flush(conn: sa.Connection) -> None:
     pending: _Pending | None = conn.info.get(_PENDING)
     if pending is None or not pending.rows:
         return
-    conn.execute(_ADD_ENTRY, pending.rows)
+    rows.run(conn, _ADD_ENTRY, pending.rows)
     if pending.stored:
-        conn.execute(_MOVE_HEAD, {"key_id": HEAD_ID, "seq": pending.seq, "hash": pending.hash})
+        rows.run(conn, _MOVE_HEAD, {"key_id": HEAD_ID, "seq": pending.seq, "hash": pending.hash})
     else:
-        conn.execute(_ADD_HEAD, {"id": HEAD_ID, "seq": pending.seq, "hash": pending.hash})
+        rows.run(conn, _ADD_HEAD, {"id": HEAD_ID, "seq": pending.seq, "hash": pending.hash})
         pending.stored = True
     pending.rows = []
 

@@ -22,9 +22,9 @@ def for_family(conn: sa.Connection, *, family_id: str) -> list[dict[str, Any]]:
 
 def add(conn: sa.Connection, *, entitlement: dict[str, Any]) -> None:
     """Record a new entitlement."""
-    conn.execute(_ADD, entitlement)
+    rows.run(conn, _ADD, entitlement)
 
 
 def update(conn: sa.Connection, *, entitlement_id: str, values: dict[str, Any]) -> None:
     """Change an entitlement (amount, status)."""
-    conn.execute(_UPDATE, {**values, "key_id": entitlement_id})
+    rows.run(conn, _UPDATE, {**values, "key_id": entitlement_id})

@@ -29,12 +29,12 @@ def exists(conn: sa.Connection, *, event_id: str) -> bool:
 
 def add(conn: sa.Connection, *, event: dict[str, Any]) -> None:
     """Record an applied event; the primary key refuses a second copy."""
-    conn.execute(_ADD, event)
+    rows.run(conn, _ADD, event)
 
 
 def add_dead_letter(conn: sa.Connection, *, letter: dict[str, Any]) -> None:
     """Keep a refused message with its reason."""
-    conn.execute(_ADD_DEAD_LETTER, letter)
+    rows.run(conn, _ADD_DEAD_LETTER, letter)
 
 
 def dead_letters(conn: sa.Connection, *, event_id: str) -> list[dict[str, Any]]:

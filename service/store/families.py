@@ -32,27 +32,28 @@ def get(conn: sa.Connection, *, family_id: str) -> dict[str, Any] | None:
 
 def for_event(conn: sa.Connection, *, family_id: str, event_id: str) -> tuple[dict[str, Any] | None, bool, int | None]:
     """(the family's record or None, whether the event was already applied, the rules generation)."""
-    found = conn.execute(_FOR_EVENT, {"family_id": family_id, "event_id": event_id}).one()._asdict()
+    found = rows.one(conn, _FOR_EVENT, {"family_id": family_id, "event_id": event_id})
+    assert found is not None  # the outer join always gives one row
     seen, generation = found.pop("event_seen") is not None, found.pop("rules_generation")
     return (found if found["family_id"] is not None else None), seen, generation
 
 
 def revision(conn: sa.Connection, *, family_id: str) -> int | None:
     """The record's revision (raised by every change to the record or the family's holdings), or None."""
-    found = conn.execute(_REVISION, {"family_id": family_id}).scalar()
-    return None if found is None else int(found)
+    found = rows.one(conn, _REVISION, {"family_id": family_id})
+    return None if found is None else int(found["revision"])
 
 
 def touch(conn: sa.Connection, *, family_id: str) -> None:
     """Raise the revision: the family's holdings changed outside its record (a consent, a review)."""
-    conn.execute(_TOUCH, {"key_family_id": family_id})
+    rows.run(conn, _TOUCH, {"key_family_id": family_id})
 
 
 def add(conn: sa.Connection, *, record: dict[str, Any]) -> None:
     """Insert a new family's record."""
-    conn.execute(_ADD, record)
+    rows.run(conn, _ADD, record)
 
 
 def update(conn: sa.Connection, *, family_id: str, values: dict[str, Any]) -> None:
     """Change a family's record."""
-    conn.execute(_UPDATE, {**values, "key_family_id": family_id})
+    rows.run(conn, _UPDATE, {**values, "key_family_id": family_id})

@@ -36,12 +36,12 @@ def for_family(conn: sa.Connection, *, family_id: str) -> list[dict[str, Any]]:
 
 def add(conn: sa.Connection, *, offer: dict[str, Any]) -> None:
     """Record a new offer."""
-    conn.execute(_ADD, offer)
+    rows.run(conn, _ADD, offer)
 
 
 def update(conn: sa.Connection, *, offer_id: str, values: dict[str, Any]) -> None:
     """Change an offer's state."""
-    conn.execute(_UPDATE, {**values, "key_offer_id": offer_id})
+    rows.run(conn, _UPDATE, {**values, "key_offer_id": offer_id})
 
 
 def overdue(conn: sa.Connection, *, now: str, limit: int) -> list[dict[str, Any]]:
@@ -51,7 +51,7 @@ def overdue(conn: sa.Connection, *, now: str, limit: int) -> list[dict[str, Any]
 
 def add_message(conn: sa.Connection, *, message: dict[str, Any]) -> None:
     """Put a message in the outbox, in the same transaction as what it announces."""
-    conn.execute(_ADD_MESSAGE, message)
+    rows.run(conn, _ADD_MESSAGE, message)
 
 
 def messages(conn: sa.Connection, *, family_id: str) -> list[dict[str, Any]]:

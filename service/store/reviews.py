@@ -38,12 +38,12 @@ def pending_or_rejected(conn: sa.Connection, *, family_id: str) -> list[dict[str
 
 def add(conn: sa.Connection, *, review: dict[str, Any]) -> None:
     """Open a review."""
-    conn.execute(_ADD, review)
+    rows.run(conn, _ADD, review)
 
 
 def update(conn: sa.Connection, *, review_id: str, values: dict[str, Any]) -> None:
     """Change a review's state."""
-    conn.execute(_UPDATE, {**values, "key_review_id": review_id})
+    rows.run(conn, _UPDATE, {**values, "key_review_id": review_id})
 
 
 def search(
