@@ -332,7 +332,9 @@ def _plan(ctx: AppContext, row: dict[str, Any] | None, envelope: events.Envelope
     if plan.evaluated:
         plan.assessment = assessed = _evaluate(ctx, family, as_of)
         plan.fingerprints = [fingerprint(d) for d in assessed.verdicts]
-        plan.indicators = assessed.all_indicators()
+        # Each indicator with the event that last changed it, as the record will keep them.
+        plan.indicators = record.track_indicators(row["indicators"] if row else {}, assessed.all_indicators(),
+                                                  envelope)
         # The record before this event, evaluated as of the same date, is needed only when this
         # evaluation makes a one-off payment or notice eligible (see `_occasion`).
         if row is not None and any(d.eligible and d.period not in ONGOING for d in assessed.verdicts):
@@ -381,7 +383,7 @@ def _family_event(
     if plan.evaluated and plan.assessment is not None:
         assessed = plan.assessment
         ruleset_version = assessed.ruleset_version
-        indicators_now = record.track_indicators(indicators_now, plan.indicators, envelope)
+        indicators_now = plan.indicators
         latest = _reconcile(ctx, conn, family=family, assessed=assessed, fingerprints=plan.fingerprints,
                             before=plan.before, as_of=as_of, envelope=envelope, latest=latest,
                             read=plan.holdings, now=now, effects=effects)
