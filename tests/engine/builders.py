@@ -11,11 +11,14 @@ from engine import iin, model
 _serial = itertools.count(100)
 
 
-def person(relation: str, birth_date: str, sex: str = "male", **fields: Any) -> dict[str, Any]:
-    """A member dict with a valid IIN for its birth date and sex."""
-    bd = dt.date.fromisoformat(birth_date)
+def person(
+    relation: str, birth_date: str | dt.date, sex: str = "male", *, serial: int | None = None, **fields: Any
+) -> dict[str, Any]:
+    """A member dict with a valid IIN for its birth date and sex (every test builder's member)."""
+    bd = dt.date.fromisoformat(birth_date) if isinstance(birth_date, str) else birth_date
+    birth_date = bd.isoformat()
     out: dict[str, Any] = {
-        "iin": iin.make(bd, sex, next(_serial)),
+        "iin": iin.make(bd, sex, next(_serial) if serial is None else serial),
         "relation": relation,
         "birth_date": birth_date,
         "sex": sex,

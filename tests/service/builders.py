@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 from engine import iin
+from tests.engine import builders
 
 _serial = itertools.count(100)
 
@@ -16,14 +17,10 @@ def member(
     relation: str, birth_date: str | dt.date, sex: str = "female", *, employment: str = "none",
     income: float = 0, gfss: bool = False, citizenship: str = "citizen", **extra: Any,
 ) -> dict[str, Any]:
-    """A member snapshot with an IIN that agrees with the birth date and sex."""
-    born = dt.date.fromisoformat(birth_date) if isinstance(birth_date, str) else birth_date
-    return {
-        "iin": iin.make(born, sex, next(_serial)), "relation": relation, "birth_date": born.isoformat(),
-        "sex": sex, "citizenship": citizenship, "disability": None, "employment": employment,
-        "gfss_participant": gfss, "monthly_income_kzt": income, "full_time_student": False, "awards": [],
-        **extra,
-    }
+    """A member snapshot with an IIN that agrees with the birth date and sex, every field spelled out."""
+    return builders.person(relation, birth_date, sex, citizenship=citizenship, disability=None, employment=employment,
+                           gfss_participant=gfss, monthly_income_kzt=income, full_time_student=False, awards=[],
+                           **extra)
 
 
 def make_family(

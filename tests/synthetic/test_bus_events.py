@@ -12,6 +12,7 @@ import pytest
 from engine import iin, model
 from service import events as service_events
 from synthetic import events
+from tests.service import builders
 
 START = events.START_DEFAULT
 
@@ -20,19 +21,8 @@ def make_member(
     rng: random.Random, relation: str, years: int, sex: str, employment: str, serial: int, income: float = 0.0
 ) -> dict[str, Any]:
     born = dt.date(2026, 3, 1) - dt.timedelta(days=years * 365 + rng.randint(0, 300))
-    return {
-        "iin": iin.make(born, sex, serial),
-        "relation": relation,
-        "birth_date": born.isoformat(),
-        "sex": sex,
-        "citizenship": "citizen",
-        "disability": None,
-        "employment": employment,
-        "gfss_participant": employment == "employed",
-        "monthly_income_kzt": income,
-        "full_time_student": False,
-        "awards": [],
-    }
+    return builders.member(relation, born, sex, employment=employment, income=income, gfss=employment == "employed",
+                           serial=serial)
 
 
 def make_families(n: int, seed: int = 0, children: int | None = None) -> list[dict[str, Any]]:
