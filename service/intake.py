@@ -48,6 +48,7 @@ from service.store import reviews as review_store
 log = logging.getLogger("familycard.intake")
 
 ONGOING = frozenset({"monthly", "quarterly"})
+QUIET = frozenset({"none", "unchanged"})  # changes that carry nothing out (see `_act`)
 REVIEW_KINDS = {Change.REDUCTION: "reduction", Change.TERMINATION: "termination"}
 
 # Work a family event out (read the record, evaluate) before taking the writer lock, so that with
@@ -523,6 +524,8 @@ def _reconcile(
         else:
             decision_id = int(prev["id"])
         state.latest[d.benefit] = {"id": decision_id, "fingerprint": fp}
+        if change in QUIET and (d.period not in ONGOING or d.benefit not in state.pending):
+            continue  # nothing to carry out, and no pending review for this decision to supersede
         target = holdings.Target(
             family_id=family.family_id, benefit=d.benefit, name=_texts(d.name), period=d.period, amount_kzt=amount,
             decision_id=decision_id, fingerprint=fp, as_of=as_of, event_id=envelope.event_id,

@@ -86,19 +86,33 @@ def indicators_view(stored: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def track_indicators(stored: dict[str, Any], values: dict[str, Any], event: events.Envelope) -> dict[str, Any]:
     """The record's indicators after `event`: each keeps its source event unless its value changed."""
-    before = _indicator_entries(stored)
-    now = provenance(event)
+    if stored.get("format") == INDICATORS_FORMAT:
+        before: dict[str, list[Any]] = stored["values"]
+        before_sources: list[Provenance] = stored["events"]
+    else:  # the full form of an older row: one copy of each source
+        before, before_sources, index = {}, [], {}
+        for name, (value, source) in _indicator_entries(stored).items():
+            key = (source["event_id"], source["type"], source["occurred_at"])
+            if key not in index:
+                index[key] = len(before_sources)
+                before_sources.append(source)
+            before[name] = [value, index[key]]
     sources: list[Provenance] = []
-    index: dict[tuple[str, str, str], int] = {}
+    kept: dict[int, int] = {}  # index among the old sources -> index among the new
+    fresh: int | None = None  # index of this event among the new sources
     out: dict[str, list[Any]] = {}
     for name, value in values.items():
         old = before.get(name)
-        source = old[1] if old is not None and old[0] == value else now
-        key = (source["event_id"], source["type"], source["occurred_at"])
-        k = index.get(key)
-        if k is None:
-            k = index[key] = len(sources)
-            sources.append(source)
+        if old is not None and old[0] == value:
+            k = kept.get(old[1])
+            if k is None:
+                k = kept[old[1]] = len(sources)
+                sources.append(before_sources[old[1]])
+        else:
+            if fresh is None:
+                fresh = len(sources)
+                sources.append(provenance(event))
+            k = fresh
         out[name] = [value, k]
     return {"format": INDICATORS_FORMAT, "values": out, "events": sources}
 
