@@ -79,7 +79,9 @@ def _args(plan: _Compiled, params: Mapping[str, Any]) -> list[Any]:
 
 
 def _driver(conn: sa.Connection) -> Any | None:
-    if conn.dialect.name != "sqlite":
+    # Only inside a transaction SQLAlchemy began (and so issued BEGIN for): outside one, SQLAlchemy
+    # would begin it, and a statement run past it would be committed on its own.
+    if conn.dialect.name != "sqlite" or not conn.in_transaction():
         return None
     return conn.connection.driver_connection
 

@@ -50,7 +50,7 @@ def test_rows_and_writes_match_sqlalchemy(tmp_path: Path) -> None:
         rows.run(conn, _UPDATE, {"key_id": "b", "doc": {"changed": True}, "flag": True})
         rows.run(conn, _BUMP, {"key_id": "c"})
     assert fast.executed - before == 3
-    with engine.connect() as conn:
+    with engine.connect() as conn, conn.begin():  # as every unit of work reads: in a transaction
         for query, params in ((_GET, {"id": "a"}), (_GET, {"id": "b"}), (_GET, {"id": "zz"}), (_OPEN, {"above": -10})):
             direct = fast.rows(conn, query, params)
             assert direct == _through_sqlalchemy(conn, query, params)
@@ -82,7 +82,7 @@ def test_postgresql_goes_through_sqlalchemy_with_the_same_rows(database_url: str
         with engine.begin() as conn:
             rows.run(conn, _ADD, ROWS)
             rows.run(conn, _BUMP, {"key_id": "c"})
-        with engine.connect() as conn:
+        with engine.connect() as conn, conn.begin():
             handled = fast.rows(conn, _OPEN, {"above": -10})
             assert (handled is None) == (engine.dialect.name != "sqlite")
             assert rows.many(conn, _OPEN, {"above": -10}) == [ROWS[0]]  # b's NULL is not above anything
@@ -90,3 +90,14 @@ def test_postgresql_goes_through_sqlalchemy_with_the_same_rows(database_url: str
     finally:
         metadata.drop_all(engine)
         engine.dispose()
+
+
+def test_outside_a_transaction_sqlalchemy_begins_one_as_usual(tmp_path: Path) -> None:
+    engine = _engine(tmp_path)
+    with engine.connect() as conn:
+        before = fast.executed
+        rows.run(conn, _ADD, ROWS[1])  # SQLAlchemy begins; never committed
+        assert fast.executed == before
+    with engine.begin() as conn:
+        assert rows.one(conn, _GET, {"id": "b"}) is None  # rolled back with the connection
+    engine.dispose()
