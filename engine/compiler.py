@@ -93,6 +93,23 @@ class CompiledBenefit:
     # Summaries already written, by (status, detail): families share most of them, and a shared
     # string costs nothing to build and less to serialise (see `explain`). Bounded by `explain`.
     summaries: dict[tuple[str, str], tuple[str, str, str]] = field(default_factory=dict, compare=False, repr=False)
+    # Whole explained decisions already written, by outcome and the values of every indicator the
+    # benefit reads (see `assessment.Assessment.decision`), with the lookups and hits so far.
+    decisions: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict, compare=False, repr=False)
+    decision_lookups: list[int] = field(default_factory=lambda: [0, 0], compare=False, repr=False)
+
+    @functools.cached_property
+    def reads(self) -> tuple[str, ...]:
+        """Every indicator a decision on this benefit depends on (through lets, too), sorted."""
+        nodes: list[expr.Node] = [*self.conditions, *(node for _, node in self.triggers), *self.lets.values()]
+        for case in self.cases:
+            nodes.append(case.formula)
+            if case.when is not None:
+                nodes.append(case.when)
+        found: set[str] = set(self.requires)
+        for node in nodes:
+            found |= expr.names(node)
+        return tuple(sorted(found - set(self.lets)))
 
 
 @dataclass(frozen=True)

@@ -242,6 +242,8 @@ def main(argv: list[str] | None = None) -> int:
     # workers; with one thread a single worker often accepts all of them and the run measures one core.
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--families", type=int, default=1000, help="families registered for the events run")
+    parser.add_argument("--snapshots", type=int, default=5000,
+                        help="distinct family snapshots sent to /v1/eligibility (and /v1/echo), in turn")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--json", dest="json_out", default=None, help="also write the results to this file")
     args = parser.parse_args(argv)
@@ -249,7 +251,10 @@ def main(argv: list[str] | None = None) -> int:
     wrk = ensure_wrk()
     rng = random.Random(args.seed)
     fams = population.families(args.families, seed=args.seed, prefix="BENCH-")
-    snapshots = [json.dumps(f, separators=(",", ":")) for f in fams[:200]]
+    # Distinct families, more than the engine remembers explained decisions for per benefit, so
+    # that what it finds again is what families genuinely share, not the same snapshot resent.
+    snapshots = [json.dumps(f, separators=(",", ":"))
+                 for f in population.families(args.snapshots, seed=args.seed + 1, prefix="ELIG-")]
     load_before = os.getloadavg()[0]
     with running_server(workers=args.workers, extra_env={"FAMILYCARD_BENCH_ECHO": "1"}) as server:
         print(f"server up at {server.url}; registering {len(fams)} families ...", flush=True)
