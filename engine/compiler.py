@@ -109,6 +109,12 @@ class CompiledBenefit:
         found: set[str] = set(self.requires)
         for node in nodes:
             found |= expr.names(node)
+        # What the explanation shows, from the conditions as written (folding may have dropped a
+        # name, e.g. behind a parameter that is false in this epoch) and the amount arithmetic.
+        for shown in self.shown:
+            found.update(shown)
+        for case in self.cases:
+            found.update(case.arithmetic[1])
         return tuple(sorted(found - set(self.lets)))
 
 

@@ -372,7 +372,7 @@ def _family_event(
     effects: Effects, ahead: _Plan | None = None,
 ) -> dict[str, Any]:
     family_id = str(getattr(payload, "family_id"))  # noqa: B009 - every family payload has one
-    if ahead is not None and ahead.version == ctx.rules.version and _unchanged(conn, family_id, ahead.row):
+    if ahead is not None and _still_good(ctx, conn, family_id, ahead):
         plan = ahead
     else:
         plan = _plan(ctx, families.get(conn, family_id=family_id), envelope, payload)
@@ -402,10 +402,17 @@ def _family_event(
             "ruleset_version": ruleset_version}
 
 
-def _unchanged(conn: sa.Connection, family_id: str, row: dict[str, Any] | None) -> bool:
-    """Whether the family's record is still the one `row` was read from (both absent counts)."""
-    revision = families.revision(conn, family_id=family_id)
-    return revision is None if row is None else revision == row["revision"]
+def _still_good(ctx: AppContext, conn: sa.Connection, family_id: str, plan: _Plan) -> bool:
+    """Whether a plan made ahead rests on the record and the rules as they are now (under the lock).
+
+    One small read: the record's revision, and the rules generation, so that a reload another
+    worker committed since the plan was made is caught up with here, before anything is decided.
+    """
+    revision, generation = families.stamp(conn, family_id=family_id)
+    ctx.rules.catch_up(generation)
+    if plan.version != ctx.rules.version:
+        return False
+    return revision is None if plan.row is None else revision == plan.row["revision"]
 
 
 def _validate(snapshot: dict[str, Any], *, registration: bool) -> model.Family:

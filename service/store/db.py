@@ -219,10 +219,6 @@ def create_engine(url: str, *, background_checkpoints: bool = False) -> sa.Engin
         engine = sa.create_engine(
             url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
             json_serializer=json_dumps, json_deserializer=json_loads,
-            # Every unit of work ends its transaction itself (commit, or rollback on the way out),
-            # and `Connection.close` rolls back one left open: the pool's own reset would be a
-            # second rollback on every checkin.
-            pool_reset_on_return=None,
         )
         _configure_sqlite(engine, autocheckpoint=BACKSTOP_CHECKPOINT_PAGES if background_checkpoints else None)
         _register_writer_lock(engine, engine.url.database)

@@ -19,7 +19,10 @@ _ANCHOR = sa.select(sa.literal(1).label("one")).subquery("anchor")
 _FOR_EVENT = sa.select(T, _SEEN.label("event_seen"), _GENERATION.label("rules_generation")).select_from(
     _ANCHOR.outerjoin(T, T.c.family_id == sa.bindparam("family_id"))
 )
-_REVISION = sa.select(T.c.revision).where(T.c.family_id == sa.bindparam("family_id"))
+# Under the writer lock: whether the record and the rules are still what a plan was made from.
+_STAMP = sa.select(T.c.revision, _GENERATION.label("rules_generation")).select_from(
+    _ANCHOR.outerjoin(T, T.c.family_id == sa.bindparam("family_id"))
+)
 _TOUCH = T.update().where(T.c.family_id == sa.bindparam("key_family_id")).values(revision=T.c.revision + 1)
 _ADD = T.insert()
 _UPDATE = T.update().where(T.c.family_id == sa.bindparam("key_family_id"))  # SET: the columns given
@@ -38,10 +41,11 @@ def for_event(conn: sa.Connection, *, family_id: str, event_id: str) -> tuple[di
     return (found if found["family_id"] is not None else None), seen, generation
 
 
-def revision(conn: sa.Connection, *, family_id: str) -> int | None:
-    """The record's revision (raised by every change to the record or the family's holdings), or None."""
-    found = rows.one(conn, _REVISION, {"family_id": family_id})
-    return None if found is None else int(found["revision"])
+def stamp(conn: sa.Connection, *, family_id: str) -> tuple[int | None, int | None]:
+    """(the record's revision or None, the rules generation): raised by every change to either."""
+    found = rows.one(conn, _STAMP, {"family_id": family_id})
+    assert found is not None  # the outer join always gives one row
+    return found["revision"], found["rules_generation"]
 
 
 def touch(conn: sa.Connection, *, family_id: str) -> None:

@@ -13,6 +13,7 @@ SQLite and PostgreSQL, so both paths are held to the same results.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -51,7 +52,7 @@ def _compile(conn: sa.Connection, statement: Any, keys: frozenset[str] | None) -
         return None
     names = tuple(compiled.positiontup)
     binds = tuple(compiled.binds[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names)
-    defaults = {n: b.value for n, b in compiled.binds.items() if b.value is not None and not b.required}
+    defaults = {n: b.value for n, b in compiled.binds.items() if not b.required}
     results: tuple[Processor, ...] | None = None
     if isinstance(statement, sa.Select):
         results = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None)
@@ -74,7 +75,8 @@ def _args(plan: _Compiled, params: Mapping[str, Any]) -> list[Any]:
     out = []
     for name, process in zip(plan.names, plan.binds, strict=True):
         value = params[name] if name in params else plan.defaults[name]
-        out.append(process(value) if process is not None and value is not None else value)
+        # None too: SQLAlchemy writes a JSON column's None as JSON null, as PostgreSQL stores it.
+        out.append(process(value) if process is not None else value)
     return out
 
 
@@ -94,7 +96,11 @@ def rows(conn: sa.Connection, query: sa.Select[Any], params: Mapping[str, Any]) 
         return None
     global executed
     executed += 1
-    cursor = driver.execute(plan.sql, _args(plan, params))
+    args = _args(plan, params)
+    try:
+        cursor = driver.execute(plan.sql, args)
+    except sqlite3.Error as exc:
+        raise _translated(plan.sql, args, exc) from exc
     names = [d[0] for d in cursor.description]
     out = []
     for raw in cursor.fetchall():
@@ -115,7 +121,16 @@ def run(conn: sa.Connection, statement: Any, params: Mapping[str, Any] | Sequenc
         return
     global executed
     executed += 1
-    if many:
-        driver.executemany(plan.sql, [_args(plan, p) for p in sets])
-    else:
-        driver.execute(plan.sql, _args(plan, sets[0]))
+    args = [_args(plan, p) for p in sets]
+    try:
+        if many:
+            driver.executemany(plan.sql, args)
+        else:
+            driver.execute(plan.sql, args[0])
+    except sqlite3.Error as exc:
+        raise _translated(plan.sql, args, exc) from exc
+
+
+def _translated(sql: str, args: Any, exc: sqlite3.Error) -> sa.exc.StatementError:
+    """The driver's error as SQLAlchemy raises it (`IntegrityError` for a duplicate key, ...)."""
+    return sa.exc.DBAPIError.instance(sql, args, exc, sqlite3.Error)

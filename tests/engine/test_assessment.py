@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from engine import assessment, explain, model
+from engine import assessment, explain, indicators, model
 from engine.api import Engine
 from loadtests import population
 
@@ -61,3 +61,12 @@ def test_a_benefit_whose_values_rarely_repeat_stops_being_remembered(
         engine.assess(model.Family.model_validate(raw), day).decision(i)
     lookups, hits = tsa.decision_lookups
     assert lookups < 80 and hits < 0.3 * lookups  # it stopped looking soon after the trial
+
+
+@pytest.mark.parametrize("day", [dt.date(2023, 6, 1), dt.date(2024, 6, 1), dt.date(2026, 3, 1)])
+def test_everything_an_explanation_shows_is_part_of_what_is_remembered(engine: Engine, day: dt.date) -> None:
+    prog = engine.program(day)
+    for cb in prog.benefits:
+        shown = {n for names in cb.shown for n in names} | {n for case in cb.cases for n in case.arithmetic[1]}
+        indicators_shown = {n for n in shown if n in indicators.REGISTRY}
+        assert indicators_shown <= set(cb.reads), cb.benefit.id

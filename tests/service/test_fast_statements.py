@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from service.store import db, fast, rows, tables
@@ -100,4 +101,24 @@ def test_outside_a_transaction_sqlalchemy_begins_one_as_usual(tmp_path: Path) ->
         assert fast.executed == before
     with engine.begin() as conn:
         assert rows.one(conn, _GET, {"id": "b"}) is None  # rolled back with the connection
+    engine.dispose()
+
+
+def test_none_in_a_json_column_is_stored_as_sqlalchemy_stores_it(tmp_path: Path) -> None:
+    engine = _engine(tmp_path)
+    with engine.begin() as conn:
+        rows.run(conn, _ADD, {**ROWS[1], "id": "fast"})
+        conn.execute(_ADD, {**ROWS[1], "id": "core"})
+    with engine.connect() as conn:
+        stored = dict(conn.exec_driver_sql("SELECT id, typeof(doc) || ':' || coalesce(doc, '') FROM things").all())
+    assert stored["fast"] == stored["core"] == "text:null"  # JSON null, as PostgreSQL keeps it
+    engine.dispose()
+
+
+def test_a_duplicate_key_raises_sqlalchemys_integrity_error(tmp_path: Path) -> None:
+    engine = _engine(tmp_path)
+    with engine.begin() as conn:
+        rows.run(conn, _ADD, ROWS[0])
+        with pytest.raises(sa.exc.IntegrityError):
+            rows.run(conn, _ADD, ROWS[0])
     engine.dispose()

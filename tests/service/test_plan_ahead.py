@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -228,3 +229,56 @@ def test_a_record_kept_before_it_held_its_latest_decisions_is_read_the_old_way(t
                           for benefit, i in stored}
     assert row.revision == 1
     ctx.db.dispose()
+
+
+def test_a_redelivery_committed_after_the_plan_was_made_answers_duplicate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ctx = _context(f"sqlite:///{tmp_path / 'race.db'}", Clock(dt.datetime(2026, 3, 15, 6, 0, tzinfo=dt.UTC)))
+    fam = b.make_family("FAM-RACE", children=2)
+    _send(ctx, b.event("family.registered", fam, "2026-03-01T09:00:00+05:00"))
+    income = b.event("income.reported", {"family_id": "FAM-RACE", "iin": fam["members"][0]["iin"],
+                                         "monthly_income_kzt": 120_000}, "2026-03-05T09:00:00+05:00")
+    raw = json.dumps(income).encode()
+    envelope, payload = intake.parse(raw)
+    stale = intake._plan_ahead(ctx, envelope, payload)  # worker B plans ...
+    assert stale is not None
+    first = _send(ctx, income)  # ... worker A applies the same event meanwhile ...
+    monkeypatch.setattr(intake, "_plan_ahead", lambda *_args: stale)
+    status, again = intake.receive(ctx, raw=raw, actor="bus-1")  # ... then B takes the lock
+    assert (status, again["status"]) == (200, "duplicate")
+    assert again["effects"] == first["effects"]
+    with uow.UnitOfWork(ctx.db, write=False) as work:
+        assert work.conn.execute(sa.select(sa.func.count()).select_from(tables.events)
+                                 .where(tables.events.c.event_id == income["event_id"])).scalar_one() == 1
+        assert audit.verify(work.conn).ok
+    ctx.db.dispose()
+
+
+def test_a_reload_another_worker_commits_after_the_plan_is_caught_up_with_under_the_lock(tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    shutil.copytree(RULES, rules)
+    url = f"sqlite:///{tmp_path / 'reload.db'}"
+    clock = Clock(dt.datetime(2026, 3, 15, 6, 0, tzinfo=dt.UTC))
+
+    def worker() -> AppContext:
+        database = db.create_engine(url)
+        migrate.upgrade(database)
+        return AppContext(settings=Settings(database_url=url, rules_dir=rules), db=database,
+                          rules=Rules(load_engine(rules), rules), tokens=auth.TokenStore([]),
+                          metrics=metrics.Metrics(), clock=clock)
+
+    first, second = worker(), worker()
+    envelope, payload = intake.parse(json.dumps(b.event("family.registered", b.make_family("FAM-RL"))).encode())
+    plan = intake._plan_ahead(first, envelope, payload)
+    assert plan is not None and plan.version == first.rules.version
+    path = rules / "benefits" / "large_family_allowance.yaml"
+    path.write_text(path.read_text() + "\n# an analyst's edit\n")
+    with uow.UnitOfWork(second.db, write=True) as work:
+        _, new_version = second.rules.reload(work.conn, actor="analyst-1", now=clock())
+        work.commit()
+    assert new_version != plan.version
+    answer = intake._apply_locked(first, envelope=envelope, payload=payload, ahead=plan)
+    assert answer["ruleset_version"] == new_version == first.rules.version
+    first.db.dispose()
+    second.db.dispose()
