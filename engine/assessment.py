@@ -18,7 +18,7 @@ from engine import compiler, explain, expr, indicators, model
 from engine.decision import Period, Status
 from engine.rulefile import Rulebook
 
-MEMO_SIZE = 4096  # explained decisions kept per compiled benefit
+MEMO_SIZE = 512  # explained decisions kept per compiled benefit (~4 kB each)
 MEMO_TRIAL = 1000  # lookups before a benefit whose decisions rarely repeat stops being remembered
 MEMO_MIN_HITS = 0.3  # ... that is, found fewer than this share of the time
 
