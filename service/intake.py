@@ -499,9 +499,9 @@ def _reconcile(
     head = next(m for m in family.members if m.relation == "head")
     # First every decision's change and amount, and the rows to store (all in one statement); then
     # what each decision means for the holdings, in the engine's order, as before.
-    planned: list[tuple[int, Verdict, str, str, int]] = []
+    # (index, decision, fingerprint, change, amount, id of the stored decision it repeats or None)
+    planned: list[tuple[int, Verdict, str, str, int, int | None]] = []
     new_rows: list[dict[str, Any]] = []
-    body_of: dict[str, Any] = {}
     for i, (d, fp) in enumerate(zip(assessed.verdicts, fingerprints, strict=True)):
         held = state.held.get(d.benefit)
         if d.period in ONGOING:
@@ -510,26 +510,25 @@ def _reconcile(
         else:
             amount = _occasion(d, before.get(d.benefit))
             change = "grant" if amount > 0 else "none"
-        planned.append((i, d, fp, change, amount))
         prev = state.latest.get(d.benefit)
-        if is_new or prev is None or prev["fingerprint"] != fp:
-            body = body_of[d.benefit] = assessed.decision(i)
+        kept = int(prev["id"]) if not is_new and prev is not None and prev["fingerprint"] == fp else None
+        planned.append((i, d, fp, change, amount, kept))
+        if kept is None:
             new_rows.append({
                 "family_id": family.family_id, "benefit": d.benefit, "eligible": d.eligible, "status": d.status,
                 "amount_kzt": d.amount_kzt, "fingerprint": fp, "as_of": as_of.isoformat(),
                 "ruleset_version": assessed.ruleset_version, "event_id": envelope.event_id, "change": change,
-                "body": body, "created_at": clock.iso(now),
+                "body": assessed.decision(i), "created_at": clock.iso(now),
             })
     new_ids = iter(decisions.add_many(conn, decisions=new_rows))
     stored: list[dict[str, Any]] = []
-    for i, d, fp, change, amount in planned:
-        prev = state.latest.get(d.benefit)
-        if is_new or prev is None or prev["fingerprint"] != fp:
+    for i, d, fp, change, amount, kept_id in planned:
+        if kept_id is None:
             decision_id = next(new_ids)
             stored.append({"decision_id": decision_id, "benefit": d.benefit, "eligible": d.eligible,
                            "status": d.status, "amount_kzt": d.amount_kzt, "change": change})
         else:
-            decision_id = int(prev["id"])
+            decision_id = kept_id
         state.latest[d.benefit] = {"id": decision_id, "fingerprint": fp}
         if change in QUIET and (d.period not in ONGOING or d.benefit not in state.pending):
             continue  # nothing to carry out, and no pending review for this decision to supersede

@@ -90,14 +90,8 @@ def track_indicators(stored: dict[str, Any], values: dict[str, Any], event: even
     if stored.get("format") == INDICATORS_FORMAT:
         before: dict[str, list[Any]] = stored["values"]
         before_sources: list[Provenance] = stored["events"]
-    else:  # the full form of an older row: one copy of each source
-        before, before_sources, index = {}, [], {}
-        for name, (value, source) in _indicator_entries(stored).items():
-            key = (source["event_id"], source["type"], source["occurred_at"])
-            if key not in index:
-                index[key] = len(before_sources)
-                before_sources.append(source)
-            before[name] = [value, index[key]]
+    else:
+        before, before_sources = _from_full_form(stored)
     sources: list[Provenance] = []
     kept: dict[int, int] = {}  # index among the old sources -> index among the new
     fresh: int | None = None  # index of this event among the new sources
@@ -118,16 +112,19 @@ def track_indicators(stored: dict[str, Any], values: dict[str, Any], event: even
     return {"format": INDICATORS_FORMAT, "values": out, "events": sources}
 
 
-def _indicator_entries(stored: dict[str, Any]) -> dict[str, tuple[Any, Provenance]]:
-    """{name: (value, source)} from either stored form."""
-    if stored.get("format") == INDICATORS_FORMAT:
-        sources: list[Provenance] = stored["events"]
-        return {name: (value, sources[k]) for name, (value, k) in stored["values"].items()}
-    return {
-        name: (entry.get("value"), {"event_id": entry["event_id"], "type": entry["type"],
-                                    "occurred_at": entry["occurred_at"]})
-        for name, entry in stored.items()
-    }
+def _from_full_form(stored: dict[str, Any]) -> tuple[dict[str, list[Any]], list[Provenance]]:
+    """An older row's indicators ({name: {value, event_id, type, occurred_at}}) as values and sources, each once."""
+    values: dict[str, list[Any]] = {}
+    sources: list[Provenance] = []
+    index: dict[tuple[str, str, str], int] = {}
+    for name, entry in stored.items():
+        key = (entry["event_id"], entry["type"], entry["occurred_at"])
+        k = index.get(key)
+        if k is None:
+            k = index[key] = len(sources)
+            sources.append({"event_id": key[0], "type": key[1], "occurred_at": key[2]})
+        values[name] = [entry.get("value"), k]
+    return values, sources
 
 
 def register(event: events.Envelope, family: model.Family) -> Outcome:

@@ -22,7 +22,6 @@ import sqlalchemy as sa
 
 from engine import model
 from engine.assessment import Assessment
-from engine.decision import EligibilityResponse
 from service import audit, clock
 from service.store import tables
 
@@ -36,8 +35,6 @@ class RulesEngine(Protocol):
 
     @property
     def version(self) -> str: ...
-
-    def evaluate(self, family: model.Family, as_of: dt.date) -> EligibilityResponse: ...
 
     def evaluate_json(self, family: model.Family, as_of: dt.date) -> bytes: ...
 

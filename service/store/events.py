@@ -12,7 +12,6 @@ E = tables.events
 D = tables.dead_letters
 
 _GET = sa.select(E).where(E.c.event_id == sa.bindparam("event_id"))
-_EXISTS = sa.select(E.c.event_id).where(E.c.event_id == sa.bindparam("event_id"))
 _ADD = E.insert()
 _ADD_DEAD_LETTER = D.insert()
 
@@ -20,11 +19,6 @@ _ADD_DEAD_LETTER = D.insert()
 def get(conn: sa.Connection, *, event_id: str) -> dict[str, Any] | None:
     """An applied event, or None."""
     return rows.one(conn, _GET, {"event_id": event_id})
-
-
-def exists(conn: sa.Connection, *, event_id: str) -> bool:
-    """Whether an event with this id was applied."""
-    return conn.execute(_EXISTS, {"event_id": event_id}).first() is not None
 
 
 def add(conn: sa.Connection, *, event: dict[str, Any]) -> None:

@@ -92,6 +92,19 @@ def _stored(ctx: AppContext) -> dict[str, Any]:
     return normalised
 
 
+def _watch_plans(monkeypatch: pytest.MonkeyPatch) -> list[events.Envelope]:
+    """The events `intake._plan` works out from now on, in order."""
+    made: list[events.Envelope] = []
+    original = intake._plan
+
+    def spy(*args: Any) -> Any:
+        made.append(args[2])
+        return original(*args)
+
+    monkeypatch.setattr(intake, "_plan", spy)
+    return made
+
+
 def test_planning_ahead_gives_the_same_answers_and_rows_as_working_all_out_under_the_lock(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -143,14 +156,7 @@ def test_a_plan_made_under_another_rule_set_is_worked_out_again(
     plan = intake._plan_ahead(ctx, envelope, payload)
     assert plan is not None
     plan.version = "sha256:an-older-rule-set"
-    made: list[events.Envelope] = []
-    original = intake._plan
-
-    def spy(*args: Any) -> Any:
-        made.append(args[2])
-        return original(*args)
-
-    monkeypatch.setattr(intake, "_plan", spy)
+    made = _watch_plans(monkeypatch)
     answer = intake._apply_locked(ctx, envelope=envelope, payload=payload, ahead=plan)
 
     assert made == [envelope]
@@ -191,14 +197,7 @@ def test_a_plan_overtaken_by_a_consent_for_the_family_is_worked_out_again(
     assert [o["status"] for o in stale.holdings.offers if o["offer_id"] == offer_id] == ["open"]
 
     _send(ctx, b.event("consent.received", {"offer_id": offer_id, "accepted": True}, "2026-03-02T09:00:00+05:00"))
-    made: list[events.Envelope] = []
-    original = intake._plan
-
-    def spy(*args: Any) -> Any:
-        made.append(args[2])
-        return original(*args)
-
-    monkeypatch.setattr(intake, "_plan", spy)
+    made = _watch_plans(monkeypatch)
     answer = intake._apply_locked(ctx, envelope=envelope, payload=payload, ahead=stale)
 
     assert made == [envelope]  # the consent raised the record's revision: the holdings are read again
