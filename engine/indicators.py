@@ -27,6 +27,35 @@ SEVEN_AWARD = frozenset({"altyn_alqa", "mother_heroine", "materinskaya_slava_1",
 RESIDENT = frozenset({"citizen", "kandas", "resident_foreigner"})
 
 
+Anchor = Literal["birth", "death", "job_loss"]
+Elapsed = Literal["months", "years", "fractional_years"]
+
+
+@dataclass(frozen=True)
+class Clock:
+    """One way an indicator's value moves with the as-of date alone, the family unchanged.
+
+    Time reaches an indicator only through dates in the snapshot, its anchors: every member's
+    `birth_date` ("birth"), every deceased's `date_of_death` ("death"), every member's `job_lost_on`
+    ("job_loss"). The value can change only on the day an anchor is reached (an anchor later than
+    the as-of date) or on the day the completed months since an anchor (`months_between`) reach
+    one of `months`: 216 for "under 18", 18 for "under one and a half". An indicator whose value
+    *is* the time since an anchor says so in `elapsed` (completed months, completed years, or
+    months / 12); its thresholds are then not its own but the constants the rules compare it
+    with, found in the compiled rules (`engine.clocks`). The declarations are checked against
+    brute force over synthetic families (`tests/engine/test_clocks.py`), so a missing threshold
+    fails a test rather than a family.
+    """
+
+    anchor: Anchor
+    months: tuple[int, ...] = ()
+    elapsed: Elapsed | None = None
+
+
+def _ages(*months: int) -> tuple[Clock, ...]:
+    return (Clock("birth", months),)
+
+
 @dataclass(frozen=True)
 class Indicator:
     """One registered indicator."""
@@ -40,6 +69,8 @@ class Indicator:
     optional: bool = False
     sex_dependent: bool = False
     values: tuple[str, ...] = ()
+    # How the value moves with time alone (empty: it does not); see `Clock`.
+    clocks: tuple[Clock, ...] = ()
 
 
 def months_between(start: dt.date, end: dt.date) -> int:
@@ -197,13 +228,14 @@ def indicator(
     optional: bool = False,
     sex_dependent: bool = False,
     values: tuple[str, ...] = (),
+    clocks: tuple[Clock, ...] = (),
 ) -> Callable[[Callable[[Ctx], IndicatorValue]], Callable[[Ctx], IndicatorValue]]:
     """Register an indicator function under `name`."""
 
     def register(fn: Callable[[Ctx], IndicatorValue]) -> Callable[[Ctx], IndicatorValue]:
         if name in REGISTRY:
             raise ValueError(f"indicator {name} registered twice")
-        REGISTRY[name] = Indicator(name, kind, unit, meaning, source, fn, optional, sex_dependent, values)
+        REGISTRY[name] = Indicator(name, kind, unit, meaning, source, fn, optional, sex_dependent, values, clocks)
         return fn
 
     return register
@@ -234,17 +266,19 @@ def _family_size(c: Ctx) -> int:
     return len(c.people)
 
 
-@indicator("adults", "number", "persons", "Members aged 18 or over", POP)
+@indicator("adults", "number", "persons", "Members aged 18 or over", POP, clocks=_ages(216))
 def _adults(c: Ctx) -> int:
     return len([p for p in c.people if p.age >= 18])
 
 
-@indicator("children_under_18", "number", "persons", "Children (relation child) under 18", POP)
+@indicator("children_under_18", "number", "persons", "Children (relation child) under 18", POP, clocks=_ages(216))
 def _children_under_18(c: Ctx) -> int:
     return c.minors
 
 
-@indicator("students_18_22", "number", "persons", "Children aged 18-22 in full-time education", EDU)
+@indicator(
+    "students_18_22", "number", "persons", "Children aged 18-22 in full-time education", EDU, clocks=_ages(216, 276)
+)
 def _students(c: Ctx) -> int:
     return len([p for p in c.children if 18 <= p.age < 23 and p.m.full_time_student])
 
@@ -255,22 +289,23 @@ def _students(c: Ctx) -> int:
     "persons",
     "Children under 18 plus children under 23 in full-time education (the large-family count)",
     POP,
+    clocks=_ages(216, 276),
 )
 def _children_or_students(c: Ctx) -> int:
     return len([p for p in c.children if p.age < 18 or (p.age < 23 and p.m.full_time_student)])
 
 
-@indicator("children_under_3", "number", "persons", "Children under 3 years", POP)
+@indicator("children_under_3", "number", "persons", "Children under 3 years", POP, clocks=_ages(36))
 def _under3(c: Ctx) -> int:
     return len([p for p in c.children if 0 <= p.age_months < 36])
 
 
-@indicator("children_1_to_6", "number", "persons", "Children aged 1 to 6 inclusive", POP)
+@indicator("children_1_to_6", "number", "persons", "Children aged 1 to 6 inclusive", POP, clocks=_ages(12, 84))
 def _one_to_six(c: Ctx) -> int:
     return len([p for p in c.children if 12 <= p.age_months < 84])
 
 
-@indicator("infants_under_1_5", "number", "persons", "Children under one and a half years", CIVIL)
+@indicator("infants_under_1_5", "number", "persons", "Children under one and a half years", CIVIL, clocks=_ages(18))
 def _infants(c: Ctx) -> int:
     return len(c.infants)
 
@@ -286,13 +321,26 @@ for _n, _lo, _hi, _label in ((1, 1, 1, "first"), (2, 2, 2, "second"), (3, 3, 3, 
         "persons",
         f"Children under 1.5 years who are the {_label} child of the family",
         CIVIL,
+        clocks=_ages(18),
     )(_infants_of_order(_lo, _hi))
 indicator(
-    "infants_order_4plus", "number", "persons", "Children under 1.5 years who are the fourth or later child", CIVIL
+    "infants_order_4plus",
+    "number",
+    "persons",
+    "Children under 1.5 years who are the fourth or later child",
+    CIVIL,
+    clocks=_ages(18),
 )(_infants_of_order(4, 99))
 
 
-@indicator("births_last_12m", "number", "persons", "Children born in the 12 months up to the as-of date", CIVIL)
+@indicator(
+    "births_last_12m",
+    "number",
+    "persons",
+    "Children born in the 12 months up to the as-of date",
+    CIVIL,
+    clocks=_ages(12),
+)
 def _births(c: Ctx) -> int:
     return len(c.newborns)
 
@@ -303,6 +351,7 @@ def _births(c: Ctx) -> int:
     "persons",
     "Children born in the last 12 months who are the 1st, 2nd or 3rd child",
     CIVIL,
+    clocks=_ages(12),
 )
 def _births13(c: Ctx) -> int:
     return len([p for p in c.newborns if p.order <= 3])
@@ -314,6 +363,7 @@ def _births13(c: Ctx) -> int:
     "persons",
     "Children born in the last 12 months who are the 4th or later child",
     CIVIL,
+    clocks=_ages(12),
 )
 def _births4(c: Ctx) -> int:
     return len([p for p in c.newborns if p.order >= 4])
@@ -325,24 +375,37 @@ def _births4(c: Ctx) -> int:
     "months",
     "Age of the youngest child in completed months (999 when there are no children)",
     POP,
+    clocks=(Clock("birth", elapsed="months"),),
 )
 def _youngest(c: Ctx) -> int:
     ages = [p.age_months for p in c.children]
     return min(ages) if ages else NONE_MONTHS
 
 
-@indicator("elderly_70_plus", "number", "persons", "Members aged 70 or over", POP)
+@indicator("elderly_70_plus", "number", "persons", "Members aged 70 or over", POP, clocks=_ages(840))
 def _elderly(c: Ctx) -> int:
     return len([p for p in c.people if p.age >= 70])
 
 
-@indicator("head_age_years", "number", "years", "Age of the head of the family in completed years", POP)
+@indicator(
+    "head_age_years",
+    "number",
+    "years",
+    "Age of the head of the family in completed years",
+    POP,
+    clocks=(Clock("birth", elapsed="years"),),
+)
 def _head_age(c: Ctx) -> int:
     return next(p.age for p in c.people if p.m.relation == "head")
 
 
 @indicator(
-    "single_parent_family", "bool", "flag", "Children under 18 live with only one parent (a head without a spouse)", POP
+    "single_parent_family",
+    "bool",
+    "flag",
+    "Children under 18 live with only one parent (a head without a spouse)",
+    POP,
+    clocks=_ages(216),
 )
 def _single_parent(c: Ctx) -> bool:
     has_spouse = any(p.m.relation == "spouse" for p in c.people)
@@ -399,6 +462,7 @@ def _oldest_non_pensioner(c: Ctx, sex: str) -> float:
     "Age in years (completed months / 12) of the oldest man not yet a pensioner; 0 if none",
     POP,
     sex_dependent=True,
+    clocks=(Clock("birth", elapsed="fractional_years"),),
 )
 def _oldest_men(c: Ctx) -> float:
     return _oldest_non_pensioner(c, "male")
@@ -411,6 +475,7 @@ def _oldest_men(c: Ctx) -> float:
     "Age in years (completed months / 12) of the oldest woman not yet a pensioner; 0 if none",
     POP,
     sex_dependent=True,
+    clocks=(Clock("birth", elapsed="fractional_years"),),
 )
 def _oldest_women(c: Ctx) -> float:
     return _oldest_non_pensioner(c, "female")
@@ -469,6 +534,7 @@ for _g in (1, 2, 3):
         "persons",
         f"Adults with group {_g} disability from general disease (not since childhood)",
         MSE,
+        clocks=_ages(216),
     )(_adult_general(_g))
     indicator(
         f"disabled_childhood_group_{_g}",
@@ -476,10 +542,13 @@ for _g in (1, 2, 3):
         "persons",
         f"Children aged 7-17 with group {_g} disability, and adults disabled since childhood, group {_g}",
         MSE,
+        clocks=_ages(84, 216),
     )(_childhood(_g))
 
 
-@indicator("disabled_children_under_7", "number", "persons", "Children under 7 with a disability", MSE)
+@indicator(
+    "disabled_children_under_7", "number", "persons", "Children under 7 with a disability", MSE, clocks=_ages(84)
+)
 def _dis_under7(c: Ctx) -> int:
     return len([p for p in c.disabled if p.age < 7])
 
@@ -490,6 +559,7 @@ def _dis_under7(c: Ctx) -> int:
     "persons",
     "Children (relation child) under 18 with a disability, raised by a parent of the family",
     MSE,
+    clocks=_ages(216),
 )
 def _dis_children(c: Ctx) -> int:
     return len([p for p in c.disabled if p.is_child and p.age < 18])
@@ -501,6 +571,7 @@ def _dis_children(c: Ctx) -> int:
     "persons",
     "Children aged 7-17 with a disability whose decision carries no group (data to check)",
     MSE,
+    clocks=_ages(84, 216),
 )
 def _dis_nogroup(c: Ctx) -> int:
     return len([p for p in c.disabled if (d := _dis(p)) is not None and d.group is None and 7 <= p.age < 18])
@@ -519,17 +590,17 @@ def _insured(c: Ctx) -> int:
     return len([p for p in c.people if p.m.gfss_participant])
 
 
-@indicator("employed_adults", "number", "persons", "Adults employed or self-employed", LABOUR)
+@indicator("employed_adults", "number", "persons", "Adults employed or self-employed", LABOUR, clocks=_ages(216))
 def _employed(c: Ctx) -> int:
     return c.employed
 
 
-@indicator("unemployed_adults", "number", "persons", "Adults registered as unemployed", LABOUR)
+@indicator("unemployed_adults", "number", "persons", "Adults registered as unemployed", LABOUR, clocks=_ages(216))
 def _unemployed(c: Ctx) -> int:
     return len([p for p in c.people if p.age >= 18 and p.m.employment == "unemployed"])
 
 
-@indicator("working_age_adults", "number", "persons", "Members aged 18 to 62", POP)
+@indicator("working_age_adults", "number", "persons", "Members aged 18 to 62", POP, clocks=_ages(216, 756))
 def _working_age(c: Ctx) -> int:
     return len([p for p in c.people if 18 <= p.age < 63])
 
@@ -550,6 +621,7 @@ def _able(p: Person) -> bool:
     "persons",
     "Members aged 18-62 without group 1/2 disability, not studying, not caring for an infant, not retired",
     LABOUR,
+    clocks=_ages(216, 756),
 )
 def _able_bodied(c: Ctx) -> int:
     return c.count(_able)
@@ -573,6 +645,7 @@ def _carer_insured(c: Ctx) -> bool:
     "The insured carer's average monthly insured income over 24 months (0 when no insured carer of an infant)",
     GFSS,
     optional=True,
+    clocks=_ages(18),
 )
 def _carer_income(c: Ctx) -> float | None:
     # Unknown only where it matters: an insured carer of an infant whose record lacks the average.
@@ -620,6 +693,7 @@ def _mat_income(c: Ctx) -> float | None:
     "months",
     "Completed months since an insured member lost a job (999 when none did)",
     LABOUR,
+    clocks=(Clock("job_loss", elapsed="months"),),
 )
 def _since_job_loss(c: Ctx) -> int:
     m = c.job_loser
@@ -633,6 +707,7 @@ def _since_job_loss(c: Ctx) -> int:
     "Average monthly insured income over 24 months of the member who lost a job (0 when none)",
     GFSS,
     optional=True,
+    clocks=(Clock("job_loss"),),
 )
 def _job_loser_income(c: Ctx) -> float | None:
     return _record_of(c.job_loser, "avg_insured_income_24m_kzt")
@@ -645,6 +720,7 @@ def _job_loser_income(c: Ctx) -> float | None:
     "Months of social-insurance record of the member who lost a job (0 when none)",
     GFSS,
     optional=True,
+    clocks=(Clock("job_loss"),),
 )
 def _job_loser_record(c: Ctx) -> int | None:
     m = c.job_loser
@@ -690,12 +766,20 @@ def _dependant(p: Person) -> bool:
     "persons",
     "Members without income who are minors, students under 23, pensioners or disabled",
     TAX,
+    clocks=_ages(216, 276),
 )
 def _dependants(c: Ctx) -> int:
     return c.dependants
 
 
-@indicator("dependency_ratio", "number", "ratio", "Dependants per employed adult (dependants if nobody works)", TAX)
+@indicator(
+    "dependency_ratio",
+    "number",
+    "ratio",
+    "Dependants per employed adult (dependants if nobody works)",
+    TAX,
+    clocks=_ages(216, 276),
+)
 def _dependency(c: Ctx) -> float:
     return round(c.dependants / max(1, c.employed), 4)
 
@@ -747,7 +831,14 @@ def _kumis(c: Ctx) -> int:
 # --- deaths --------------------------------------------------------------------------------------
 
 
-@indicator("deceased_breadwinners", "number", "persons", "Deceased heads or spouses of the family", CIVIL)
+@indicator(
+    "deceased_breadwinners",
+    "number",
+    "persons",
+    "Deceased heads or spouses of the family",
+    CIVIL,
+    clocks=(Clock("death"),),
+)
 def _dead_bw(c: Ctx) -> int:
     return len(c.breadwinner_deaths)
 
@@ -758,6 +849,7 @@ def _dead_bw(c: Ctx) -> int:
     "months",
     "Completed months since the latest death of a head or spouse (999 when none)",
     CIVIL,
+    clocks=(Clock("death", elapsed="months"),),
 )
 def _since_bw(c: Ctx) -> int:
     deaths = c.breadwinner_deaths
@@ -770,6 +862,7 @@ def _since_bw(c: Ctx) -> int:
     "persons",
     "After a breadwinner's death: children under 18, students under 23 and pensioners left (0 otherwise)",
     CIVIL,
+    clocks=(Clock("death"), Clock("birth", (216, 276))),
 )
 def _survivors(c: Ctx) -> int:
     if not c.breadwinner_deaths:
@@ -787,6 +880,7 @@ def _survivors(c: Ctx) -> int:
     "months",
     "Completed months since the death of a member who received a pension or benefit (999 when none)",
     CIVIL,
+    clocks=(Clock("death", elapsed="months"),),
 )
 def _since_recipient_death(c: Ctx) -> int:
     deaths = [d for d in c.family.deceased if d.received_benefit_or_pension and d.date_of_death <= c.as_of]
