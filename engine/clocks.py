@@ -23,6 +23,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Literal
 
 from engine import expr, indicators, model
 from engine.compiler import Program
@@ -199,3 +200,40 @@ def _crossings(value: Callable[[int], Decimal], constant: Decimal) -> set[int]:
 
 def _holds(v: Decimal, constant: Decimal, strict: bool) -> bool:
     return v > constant if strict else v >= constant
+
+
+# --- what time did ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Moment:
+    """Something time did on a day: an anchor reached a threshold, or new rules took effect."""
+
+    kind: indicators.Anchor | Literal["epoch"]
+    day: dt.date
+    anchor: dt.date | None = None
+    months: int = 0  # completed months since the anchor on `day`
+    relation: str | None = None  # the member's relation, for births
+
+
+def moments(sched: Schedule, family: model.Family, after: dt.date, day: dt.date) -> list[Moment]:
+    """Every threshold an anchor reached, and the epoch that began, in (after, day]: why decisions moved.
+
+    These are the facts a family is told when time changed a decision ("the child born on ...
+    turned 18 on ..."); `sched` is the schedule of the epoch containing `after`.
+    """
+    out: list[Moment] = []
+    if sched.boundary is not None and after < sched.boundary <= day:
+        out.append(Moment("epoch", sched.boundary))
+    relations = {m.birth_date: m.relation for m in family.members}
+    for kind, anchor in anchors(family):
+        counts = sched.thresholds[kind]
+        if kind in sched.monthly:
+            first = indicators.months_between(anchor, after) + 1
+            counts = tuple(range(first, indicators.months_between(anchor, day) + 1))
+        for months in counts:
+            when = add_months(anchor, months)
+            if after < when <= day:
+                relation = relations.get(anchor) if kind == "birth" else None
+                out.append(Moment(kind, when, anchor, months, relation))
+    return sorted(set(out), key=lambda m: (m.day, m.kind, m.months))

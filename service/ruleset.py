@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
-from engine import model
+from engine import clocks, model
 from engine.assessment import Assessment
 from service import audit, clock
 from service.store import tables
@@ -43,6 +43,10 @@ class RulesEngine(Protocol):
     def benefits(self) -> Sequence[Any]: ...
 
     def reload(self, rules_dir: str | Path | None = None) -> None: ...
+
+    def next_change(self, family: model.Family, as_of: dt.date) -> dt.date | None: ...
+
+    def schedule(self, as_of: dt.date) -> clocks.Schedule: ...
 
 
 def load_engine(rules_dir: Path | None) -> RulesEngine:
