@@ -179,6 +179,26 @@ def receive(ctx: AppContext, *, raw: bytes, actor: str) -> tuple[int, dict[str, 
     return 200, answer
 
 
+def apply_internal(ctx: AppContext, *, envelope: events.Envelope, payload: BaseModel) -> dict[str, Any]:
+    """Apply an event the service made itself (a calendar tick, a roll-out) through the bus's use case.
+
+    The same transaction, the same idempotency key (`events.event_id`), the same policy; a
+    `Refused` is raised to the caller (nothing the bus sent is at stake, so nothing is dead-lettered).
+    """
+    started = time.perf_counter()
+    try:
+        answer = _apply(ctx, envelope=envelope, payload=payload)
+    except sa.exc.IntegrityError:
+        with uow.UnitOfWork(ctx.db, write=False) as work:
+            seen = event_store.get(work.conn, event_id=envelope.event_id)
+        if seen is None:
+            raise
+        answer = _duplicate(seen)
+    ctx.metrics.events.labels(envelope.type, answer["status"]).inc()
+    ctx.metrics.event_apply.labels(envelope.type).observe(time.perf_counter() - started)
+    return answer
+
+
 def _duplicate(seen: dict[str, Any]) -> dict[str, Any]:
     return {**seen["effects"], "status": "duplicate", "first_received_at": seen["received_at"]}
 
@@ -335,7 +355,7 @@ def _plan(ctx: AppContext, row: dict[str, Any] | None, envelope: events.Envelope
     as_of = last.date()
     moved = previous_last is None or as_of != previous_last.date()
     plan = _Plan(row=row, version=version, outcome=outcome, family=family, last=last, late=late,
-                 as_of=as_of, evaluated=bool(outcome.applied or moved or trigger is policy.Trigger.ROLLOUT),
+                 as_of=as_of, evaluated=bool(outcome.applied or moved or trigger is not policy.Trigger.EVENT),
                  trigger=trigger, previous_as_of=previous_last.date() if previous_last else None)
     if plan.evaluated:
         plan.assessment = assessed = _evaluate(ctx, family, as_of)

@@ -20,8 +20,9 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
-from engine import clocks, model
+from engine import clocks, compiler, model
 from engine.assessment import Assessment
+from engine.rulefile import Rulebook
 from service import audit, clock
 from service.store import tables
 
@@ -47,6 +48,11 @@ class RulesEngine(Protocol):
     def next_change(self, family: model.Family, as_of: dt.date) -> dt.date | None: ...
 
     def schedule(self, as_of: dt.date) -> clocks.Schedule: ...
+
+    def program(self, as_of: dt.date) -> compiler.Program: ...
+
+    @property
+    def book(self) -> Rulebook: ...
 
 
 def load_engine(rules_dir: Path | None) -> RulesEngine:

@@ -174,8 +174,14 @@ def review_kind(change: Change, requires_human_review: bool) -> str | None:
 
 
 def decide(
-    proposed: Proposed, *, change: Change, amount_kzt: int, fingerprint: str, review_reasons: tuple[str, ...],
-    requires_human_review: bool, situation: Situation,
+    proposed: Proposed,
+    *,
+    change: Change,
+    amount_kzt: int,
+    fingerprint: str,
+    review_reasons: tuple[str, ...],
+    requires_human_review: bool,
+    situation: Situation,
 ) -> list[Action]:
     """The actions one decision calls for, given what the family holds (in the order to carry them out).
 

@@ -13,17 +13,77 @@ from decimal import Decimal
 from engine.clocks import Moment
 from engine.decision import Texts
 
-_RU_MONTHS = ("января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября", "октября",
-              "ноября", "декабря")
-_KK_MONTHS = ("қаңтар", "ақпан", "наурыз", "сәуір", "мамыр", "маусым", "шілде", "тамыз", "қыркүйек", "қазан",
-              "қараша", "желтоқсан")
+_RU_MONTHS = (
+    "января",
+    "февраля",
+    "марта",
+    "апреля",
+    "мая",
+    "июня",
+    "июля",
+    "августа",
+    "сентября",
+    "октября",
+    "ноября",
+    "декабря",
+)
+_KK_MONTHS = (
+    "қаңтар",
+    "ақпан",
+    "наурыз",
+    "сәуір",
+    "мамыр",
+    "маусым",
+    "шілде",
+    "тамыз",
+    "қыркүйек",
+    "қазан",
+    "қараша",
+    "желтоқсан",
+)
 # The month in the locative ("on": маусымда) and the ablative ("from": маусымнан), as Kazakh writes dates.
-_KK_ON = ("қаңтарда", "ақпанда", "наурызда", "сәуірде", "мамырда", "маусымда", "шілдеде", "тамызда", "қыркүйекте",
-          "қазанда", "қарашада", "желтоқсанда")
-_KK_FROM = ("қаңтардан", "ақпаннан", "наурыздан", "сәуірден", "мамырдан", "маусымнан", "шілдеден", "тамыздан",
-            "қыркүйектен", "қазаннан", "қарашадан", "желтоқсаннан")
-_EN_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-              "November", "December")
+_KK_ON = (
+    "қаңтарда",
+    "ақпанда",
+    "наурызда",
+    "сәуірде",
+    "мамырда",
+    "маусымда",
+    "шілдеде",
+    "тамызда",
+    "қыркүйекте",
+    "қазанда",
+    "қарашада",
+    "желтоқсанда",
+)
+_KK_FROM = (
+    "қаңтардан",
+    "ақпаннан",
+    "наурыздан",
+    "сәуірден",
+    "мамырдан",
+    "маусымнан",
+    "шілдеден",
+    "тамыздан",
+    "қыркүйектен",
+    "қазаннан",
+    "қарашадан",
+    "желтоқсаннан",
+)
+_EN_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 def date_kk(d: dt.date) -> str:
@@ -93,8 +153,11 @@ def moment(m: Moment) -> Texts:
     if m.kind == "birth":
         kk_who, ru_who, en_who = _who(m.relation)
         if m.months == 0:
-            return Texts(kk=f"{date_kk_on(m.day)} бала туды", ru=f"{date_ru(m.day)} родился ребёнок",
-                         en=f"a child was born on {date_en(m.day)}")
+            return Texts(
+                kk=f"{date_kk_on(m.day)} бала туды",
+                ru=f"{date_ru(m.day)} родился ребёнок",
+                en=f"a child was born on {date_en(m.day)}",
+            )
         years = _years(m.months)
         return Texts(
             kk=f"{date_kk_on(m.anchor)} туған {kk_who} {date_kk_on(m.day)} {years.replace('.', ',')} жас толды",
@@ -107,9 +170,11 @@ def moment(m: Moment) -> Texts:
         else ("жұмыстан айырылған күннен", "со дня потери работы", "the job loss")
     )
     if m.months == 0:
-        return Texts(kk=f"{date_kk(m.anchor)}: {what_kk} бастап есеп басталды",
-                     ru=f"{date_ru(m.anchor)}: дата {what_ru.removeprefix('со дня ')}",
-                     en=f"{what_en} on {date_en(m.anchor)}")
+        return Texts(
+            kk=f"{date_kk(m.anchor)}: {what_kk} бастап есеп басталды",
+            ru=f"{date_ru(m.anchor)}: дата {what_ru.removeprefix('со дня ')}",
+            en=f"{what_en} on {date_en(m.anchor)}",
+        )
     return Texts(
         kk=f"{date_kk(m.anchor)} {what_kk} бастап {date_kk_on(m.day)} {m.months} ай өтті",
         ru=f"{date_ru(m.day)} истекло {m.months} мес. {what_ru} {date_ru(m.anchor)}",
@@ -122,8 +187,9 @@ def why(moments: list[Moment]) -> Texts | None:
     if not moments:
         return None
     parts = [moment(m) for m in moments]
-    return Texts(kk="; ".join(p.kk for p in parts), ru="; ".join(p.ru for p in parts),
-                 en="; ".join(p.en for p in parts))
+    return Texts(
+        kk="; ".join(p.kk for p in parts), ru="; ".join(p.ru for p in parts), en="; ".join(p.en for p in parts)
+    )
 
 
 def amount_change(*, name: Texts, amount_kzt: int, effective: dt.date, because: Texts | None) -> Texts:
