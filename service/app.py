@@ -18,7 +18,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from service import auth, calendar, console, errors, events, leases, metrics, middleware
+from service import auth, calendar, console, errors, events, leases, metrics, middleware, rollout
 from service.clock import Clock, utc_now
 from service.context import AppContext
 from service.routes import audit as audit_routes
@@ -73,6 +73,10 @@ def create_app(
         if not len(ctx.tokens):
             log.warning("no tokens configured (FAMILYCARD_TOKENS_FILE): every protected endpoint answers 401")
         log.info("familycard started", extra={"ruleset_version": engine.version, "database": database.dialect.name})
+        try:  # a restart on other rule files than the families were decided under starts a roll-out
+            rollout.pending(ctx)
+        except Exception:
+            log.exception("rules roll-out: could not check for one")
         scheduler = None
         if settings.calendar_interval_s > 0:
             scheduler = asyncio.create_task(calendar.scheduler(

@@ -100,7 +100,12 @@ def pending(ctx: AppContext) -> dict[str, Any] | None:
 
 
 def resume(ctx: AppContext, *, keep_going: Callable[[], bool] = lambda: True) -> dict[str, Any] | None:
-    """Run the pending roll-out to its end (or until `keep_going` says stop); its row."""
+    """Run the pending roll-out to its end (or until `keep_going` says stop); its row.
+
+    What time changed up to the roll-out's date is applied first, each change on its own date
+    (as the scheduler does before it rolls out), so a roll-out moves decisions for the law only.
+    """
+    calendar.run(ctx, keep_going=keep_going)
     row = pending(ctx)
     if row is None:
         return None
