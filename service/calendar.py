@@ -21,7 +21,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,7 +35,8 @@ from service.store import tables, uow
 log = logging.getLogger("familycard.calendar")
 
 LOCAL = dt.timezone(dt.timedelta(hours=5), "Asia/Almaty")  # Kazakhstan's one time zone since 2024
-BATCH = 200
+BATCH = 1000
+BULK = True  # quiet ticks recorded in bulk (`calendar_bulk`); tests turn it off to compare with the full path
 LEASE = "calendar"
 
 
@@ -54,6 +56,7 @@ class Summary:
     offers: int = 0
     reviews: int = 0
     notices: int = 0
+    quiet: int = 0  # ticks that changed nothing, recorded in bulk
     duplicates: int = 0
     failed: int = 0
 
@@ -77,35 +80,55 @@ class Summary:
             f"{self.ticks} re-evaluations of {len(self.families)} families",
             f"  amounts raised: {self.increases}, offers made: {self.offers}, reviews opened: {self.reviews}, "
             f"notices sent: {self.notices}",
-            f"  already applied: {self.duplicates}, failed: {self.failed}",
+            f"  changing nothing (recorded in bulk): {self.quiet}, already applied: {self.duplicates}, "
+            f"failed: {self.failed}",
         ]
 
 
+_F = tables.families
 _DUE = (
-    sa.select(tables.families.c.family_id, tables.families.c.next_change_on, tables.families.c.last_occurred_at)
+    sa.select(_F.c.family_id, _F.c.next_change_on, _F.c.last_occurred_at)
+    .where(sa.or_(_F.c.next_change_on <= sa.bindparam("until"), _F.c.next_change_on.is_(None)))
     .where(
-        sa.or_(tables.families.c.next_change_on <= sa.bindparam("until"), tables.families.c.next_change_on.is_(None))
+        sa.or_(
+            sa.func.coalesce(_F.c.next_change_on, "") > sa.bindparam("after_date"),
+            sa.and_(
+                sa.func.coalesce(_F.c.next_change_on, "") == sa.bindparam("after_date"),
+                _F.c.family_id > sa.bindparam("after_id"),
+            ),
+        )
     )
-    .order_by(
-        tables.families.c.next_change_on.is_not(None), tables.families.c.next_change_on, tables.families.c.family_id
-    )
+    .order_by(sa.func.coalesce(_F.c.next_change_on, ""), _F.c.family_id)
     .limit(sa.bindparam("limit"))
 )
 
+Cursor = tuple[str, str]  # (next_change_on or "", family_id) of the last family a page returned
+START: Cursor = ("", "")
 
-def due(db: sa.Engine, *, until: dt.date, limit: int = BATCH) -> list[tuple[str, dt.date]]:
-    """Families whose next change date has come by `until`, earliest first, with that date.
+
+def due(
+    db: sa.Engine, *, until: dt.date, limit: int = BATCH, after: Cursor = START
+) -> tuple[list[tuple[str, dt.date]], Cursor]:
+    """Families whose next change date has come by `until`, earliest first, with that date; the page's end.
 
     A record older than the calendar (no date yet) is due at its own date: re-deciding it there
     changes nothing but fills its date in.
     """
     with uow.UnitOfWork(db, write=False) as work:
-        found = work.conn.execute(_DUE, {"until": until.isoformat(), "limit": limit}).all()
+        found = work.conn.execute(
+            _DUE, {"until": until.isoformat(), "limit": limit, "after_date": after[0], "after_id": after[1]}
+        ).all()
     out = []
     for family_id, next_on, last in found:
         day = dt.date.fromisoformat(next_on) if next_on else dt.datetime.fromisoformat(last).date()
         out.append((family_id, min(day, until)))
-    return out
+    end = (found[-1][1] or "", found[-1][0]) if found else after
+    return out, end
+
+
+def shard_of(family_id: str, shards: int) -> int:
+    """Which of `shards` workers re-decides a family (stable across processes and runs)."""
+    return zlib.crc32(family_id.encode()) % shards
 
 
 def tick(ctx: AppContext, *, family_id: str, day: dt.date) -> dict[str, Any]:
@@ -121,11 +144,24 @@ def tick(ctx: AppContext, *, family_id: str, day: dt.date) -> dict[str, Any]:
     return intake.apply_internal(ctx, envelope=envelope, payload=payload)
 
 
-def run(ctx: AppContext, *, until: dt.date | None = None, keep_going: Callable[[], bool] = lambda: True) -> Summary:
-    """Apply every change due by `until` (default today), in date order; what was done."""
+def run(
+    ctx: AppContext,
+    *,
+    until: dt.date | None = None,
+    keep_going: Callable[[], bool] = lambda: True,
+    shard: tuple[int, int] = (0, 1),
+) -> Summary:
+    """Apply every change due by `until` (default today), in date order; what was done.
+
+    `shard` (i, n): only the families of the i-th of n workers (`shard_of`), so that several
+    processes or instances can share a large catch-up (1 January of the whole country).
+    """
     summary = Summary(until or today(ctx))
-    for family_id, day in _pending(ctx, summary, keep_going):
-        _one(ctx, summary, family_id, day)
+    for batch in _pending(ctx, summary, keep_going, shard):
+        for family_id, day in _in_bulk(ctx, summary, batch):
+            if not keep_going():
+                return summary
+            _one(ctx, summary, family_id, day)
     return summary
 
 
@@ -134,22 +170,52 @@ async def run_async(
 ) -> Summary:
     """`run` inside the server: the event loop serves requests between two families."""
     summary = Summary(until or today(ctx))
-    for family_id, day in _pending(ctx, summary, keep_going):
-        _one(ctx, summary, family_id, day)
+    for batch in _pending(ctx, summary, keep_going, (0, 1)):
         await asyncio.sleep(0)
+        for family_id, day in _in_bulk(ctx, summary, batch):
+            if not keep_going():
+                return summary
+            _one(ctx, summary, family_id, day)
+            await asyncio.sleep(0)
     return summary
 
 
-def _pending(ctx: AppContext, summary: Summary, keep_going: Callable[[], bool]) -> Any:
-    """Due families batch after batch until none is left (a failed one is retried the next day)."""
+def _in_bulk(ctx: AppContext, summary: Summary, batch: list[tuple[str, dt.date]]) -> list[tuple[str, dt.date]]:
+    """Record the batch's quiet ticks at once (`calendar_bulk`); the ones left for the full use case."""
+    from service import calendar_bulk
+
+    if not BULK:
+        return batch
+    done = calendar_bulk.record_quiet(ctx, batch, LOCAL)
+    summary.ticks += len(done)
+    summary.quiet += len(done)
+    summary.families |= done
+    if done:
+        ctx.metrics.calendar.labels("quiet").inc(len(done))
+    return [(f, d) for f, d in batch if f not in done]
+
+
+def _pending(
+    ctx: AppContext, summary: Summary, keep_going: Callable[[], bool], shard: tuple[int, int]
+) -> Iterator[list[tuple[str, dt.date]]]:
+    """Due families, a page at a time, pass after pass, until a pass finds none of this shard's.
+
+    A family done moves out of the due set (its date moves on); one whose next date is still due
+    comes again in the next pass, which keeps each family's ticks in date order.
+    """
+    mine, shards = shard
     while keep_going():
-        batch = due(ctx.db, until=summary.until)
-        if not batch:
+        after, found = START, False
+        while keep_going():
+            page, after = due(ctx.db, until=summary.until, after=after)
+            if not page:
+                break
+            batch = [item for item in page if shards == 1 or shard_of(item[0], shards) == mine]
+            if batch:
+                found = True
+                yield batch
+        if not found:
             return
-        for item in batch:
-            if not keep_going():
-                return
-            yield item
 
 
 def _one(ctx: AppContext, summary: Summary, family_id: str, day: dt.date) -> None:

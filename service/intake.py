@@ -538,7 +538,8 @@ def _reconcile(
     actor = ACTORS[trigger]
     is_new = latest == {}
     state = _load(conn, family.family_id, now, latest, plan.holdings)
-    because = _why(ctx, plan) if trigger is policy.Trigger.CALENDAR else None
+    # What time did, in words: worked out for the first decision that carries something out.
+    because = functools.cache(lambda: _why(ctx, plan) if trigger is policy.Trigger.CALENDAR else None)
     head = next(m for m in family.members if m.relation == "head")
     # First every decision's change and amount, and the rows to store (all in one statement); then
     # what each decision means for the holdings, in the engine's order, as before.
@@ -579,7 +580,7 @@ def _reconcile(
         target = holdings.Target(
             family_id=family.family_id, benefit=d.benefit, name=_texts(d.name), period=d.period, amount_kzt=amount,
             decision_id=decision_id, fingerprint=fp, as_of=as_of, event_id=envelope.event_id,
-            recipient_iin=head.iin, actor=actor, why=because,
+            recipient_iin=head.iin, actor=actor, why=because(),
         )
         _act(ctx, conn, d=d, change=change, target=target, state=state, region=family.region, now=now,
              effects=effects, body=functools.partial(assessed.decision, i))
@@ -628,11 +629,12 @@ def _decisions_given(
 
 
 def _why(ctx: AppContext, plan: _Plan) -> Texts | None:
-    """What time did between the family's previous date and this one, in words."""
+    """What time did on the day the family is re-decided for, in words (each day of a catch-up has its tick)."""
     if plan.previous_as_of is None or plan.previous_as_of >= plan.as_of:
         return None
-    sched = ctx.rules.engine.schedule(plan.previous_as_of)
-    return wording.why(clocks.moments(sched, plan.family, plan.previous_as_of, plan.as_of))
+    day_before = plan.as_of - dt.timedelta(days=1)
+    sched = ctx.rules.engine.schedule(day_before)
+    return wording.why(clocks.moments(sched, plan.family, day_before, plan.as_of))
 
 
 def _decisions_before(
