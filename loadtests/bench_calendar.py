@@ -52,13 +52,13 @@ def _raw(event_id: str, etype: str, occurred_at: str, payload: dict[str, Any]) -
     ).encode()
 
 
-def _settings(url: str) -> Settings:
+def settings(url: str) -> Settings:
     return Settings(database_url=url, calendar_interval_s=0)
 
 
 def build_templates(url: str, n: int) -> int:
     """Register n families in December 2025 and accept every monthly offer; how many hold something."""
-    ctx = open_context(_settings(url))
+    ctx = open_context(settings(url))
     holders = set()
     try:
         for i, snap in enumerate(generated_population(n, 2026, dt.date(2025, 12, 1))):
@@ -128,7 +128,7 @@ def replicate(url: str, copies: int) -> None:
 
 
 def _worker(url: str, shard: tuple[int, int], out: Any) -> None:
-    ctx = open_context(_settings(url))
+    ctx = open_context(settings(url))
     try:
         started = time.perf_counter()
         summary = calendar.run(ctx, until=DAY, shard=shard)

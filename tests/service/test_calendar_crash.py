@@ -13,13 +13,10 @@ import json
 import os
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
-from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -27,6 +24,7 @@ import pytest
 from service import localserver
 from synthetic.bus import generated_population
 from tests.service import builders as b
+from tests.service.calendar_state import query, state
 from tests.service.conftest import REPO, RULES, TOKENS, auth
 
 pytestmark = pytest.mark.slow
@@ -49,31 +47,6 @@ def _serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]
 def _stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
     os.killpg(proc.pid, sig)
     proc.wait(timeout=30)
-
-
-def _query(db: Path, sql: str) -> list[tuple[Any, ...]]:
-    conn = sqlite3.connect(db, timeout=30)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
-
-
-def _state(db: Path) -> dict[str, Any]:
-    """What the families hold and were told, without the random identifiers."""
-    return {
-        "ticks": sorted(r[0] for r in _query(db, "SELECT event_id FROM events WHERE type = 'calendar.tick'")),
-        "entitlements": sorted(
-            _query(db, "SELECT family_id, benefit, status, amount_kzt, active_from, ended_on FROM entitlements")
-        ),
-        "amounts": sorted(
-            _query(db, "SELECT family_id, benefit, from_date, to_date, amount_kzt FROM entitlement_amounts")
-        ),
-        "reviews": sorted(_query(db, "SELECT family_id, benefit, kind, status, event_id FROM reviews")),
-        "offers": sorted(_query(db, "SELECT family_id, benefit, status, amount_kzt, trigger_event_id FROM offers")),
-        "messages": Counter(r[0] for r in _query(db, "SELECT family_id FROM outbox")),
-        "dates": sorted(_query(db, "SELECT family_id, next_change_on FROM families")),
-    }
 
 
 def test_a_catch_up_killed_in_the_middle_ends_where_an_uninterrupted_one_does(tmp_path: Path) -> None:
@@ -118,7 +91,7 @@ def test_a_catch_up_killed_in_the_middle_ends_where_an_uninterrupted_one_does(tm
         timeout=600,
     )
     assert run.returncode == 0, run.stderr
-    expected = _state(reference)
+    expected = state(reference)
     assert len(expected["ticks"]) > FAMILIES  # 1 January for everyone, and the birthdays
     assert expected["reviews"] and expected["amounts"]
 
@@ -129,7 +102,7 @@ def test_a_catch_up_killed_in_the_middle_ends_where_an_uninterrupted_one_does(tm
         deadline = time.monotonic() + 120
         done = 0
         while time.monotonic() < deadline:
-            done = _query(db, "SELECT count(*) FROM events WHERE type = 'calendar.tick'")[0][0]
+            done = query(db, "SELECT count(*) FROM events WHERE type = 'calendar.tick'")[0][0]
             if done >= len(expected["ticks"]) // 3:
                 break
             time.sleep(0.01)
@@ -138,11 +111,11 @@ def test_a_catch_up_killed_in_the_middle_ends_where_an_uninterrupted_one_does(tm
         proc = _serve(env, port, log)
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
-            if _state(db)["ticks"] == expected["ticks"]:
+            if state(db)["ticks"] == expected["ticks"]:
                 break
             time.sleep(0.5)
         time.sleep(1.0)  # anything the scheduler would still do, it would do now
-        assert _state(db) == expected
+        assert state(db) == expected
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
             assert client.get("/v1/audit/verify", headers=auth("auditor")).json()["ok"] is True
     finally:
