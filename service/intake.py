@@ -163,19 +163,10 @@ def receive(ctx: AppContext, *, raw: bytes, actor: str) -> tuple[int, dict[str, 
         event_id, kind = _guess(raw)
         return _dead_letter(ctx, raw=raw, event_id=event_id, kind=kind, refused=refused, actor=actor)
     try:
-        answer = _apply(ctx, envelope=envelope, payload=payload)
+        answer = _apply_once(ctx, envelope=envelope, payload=payload, started=started)
     except Refused as refused:
         return _dead_letter(ctx, raw=raw, event_id=envelope.event_id, kind=envelope.type, refused=refused,
                             actor=actor)
-    except sa.exc.IntegrityError:
-        # A concurrent delivery of the same event committed first: ours rolled back entirely.
-        with uow.UnitOfWork(ctx.db, write=False) as work:
-            seen = event_store.get(work.conn, event_id=envelope.event_id)
-        if seen is None:
-            raise
-        answer = _duplicate(seen)
-    ctx.metrics.events.labels(envelope.type, answer["status"]).inc()
-    ctx.metrics.event_apply.labels(envelope.type).observe(time.perf_counter() - started)
     return 200, answer
 
 
@@ -185,10 +176,15 @@ def apply_internal(ctx: AppContext, *, envelope: events.Envelope, payload: BaseM
     The same transaction, the same idempotency key (`events.event_id`), the same policy; a
     `Refused` is raised to the caller (nothing the bus sent is at stake, so nothing is dead-lettered).
     """
-    started = time.perf_counter()
+    return _apply_once(ctx, envelope=envelope, payload=payload, started=time.perf_counter())
+
+
+def _apply_once(ctx: AppContext, *, envelope: events.Envelope, payload: BaseModel, started: float) -> dict[str, Any]:
+    """Apply, or answer `duplicate` when a concurrent delivery of the same event committed first; counted."""
     try:
         answer = _apply(ctx, envelope=envelope, payload=payload)
     except sa.exc.IntegrityError:
+        # Ours rolled back entirely: the other one's effects are the answer.
         with uow.UnitOfWork(ctx.db, write=False) as work:
             seen = event_store.get(work.conn, event_id=envelope.event_id)
         if seen is None:

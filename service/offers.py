@@ -121,16 +121,8 @@ def notify(
     decision_id: int, actor: str,
 ) -> str:
     """Put an informational notice in the outbox and audit it; the message id."""
-    texts = notice_texts(name=name)
-    message_id = clock.new_id("ms")
-    offers.add_message(
-        conn,
-        message={
-            "id": message_id, "family_id": family_id, "offer_id": None, "channel": CHANNEL, "sender": SENDER,
-            "recipient_iin": recipient_iin, "text_kk": texts.kk, "text_ru": texts.ru, "status": "pending",
-            "created_at": clock.iso(now),
-        },
-    )
+    message_id = message(conn, family_id=family_id, recipient_iin=recipient_iin, texts=notice_texts(name=name),
+                         now=now)
     audit.append(
         conn, kind="notice.sent", actor=actor, at=clock.iso(now), family_id=family_id, subject=message_id,
         data={"benefit": benefit, "decision_id": decision_id},
