@@ -22,6 +22,7 @@ import sqlalchemy as sa
 
 from engine.decision import Texts
 from service import audit, clock
+from service.domain import wording
 from service.store import entitlements, offers
 
 SENDER = "1414"
@@ -41,9 +42,15 @@ def tenge(amount: int) -> str:
     return f"{amount:,}".replace(",", " ")
 
 
-def sms_texts(*, name: Texts, amount_kzt: int, period: str, offer_id: str, expires_at: dt.datetime) -> Texts:
-    """The offer SMS in Kazakh and Russian (English for the console), from 1414."""
+def sms_texts(
+    *, name: Texts, amount_kzt: int, period: str, offer_id: str, expires_at: dt.datetime,
+    eligible_from: dt.date | None = None,
+) -> Texts:
+    """The offer SMS in Kazakh and Russian (English for the console), from 1414; with the date the right arose."""
     kk_period, ru_period = _PERIOD.get(period, ("", ""))
+    if eligible_from is not None and period in ("monthly", "quarterly"):
+        kk_period += f", {wording.date_kk_from(eligible_from)} бастап"
+        ru_period += f", с {wording.date_ru(eligible_from).removesuffix('.')}"  # the sentence's full stop ends "г."
     deadline = expires_at.astimezone(dt.UTC).strftime("%d.%m.%Y")
     ref = offer_id[-8:].upper()
     kk = (
@@ -59,7 +66,8 @@ def sms_texts(*, name: Texts, amount_kzt: int, period: str, offer_id: str, expir
         f"или пароли. Предложение №{ref}."
     )
     en = (
-        f"1414: Your family is due '{name.en}': {tenge(amount_kzt)} KZT {period.replace('_', '-')}. "
+        f"1414: Your family is due '{name.en}': {tenge(amount_kzt)} KZT {period.replace('_', '-')}"
+        f"{f' from {wording.date_en(eligible_from)}' if eligible_from and period in ('monthly', 'quarterly') else ''}. "
         f"Reply 1 to accept or 0 to refuse by {deadline} (free). No application is needed. 1414 never "
         f"asks for card details, codes or passwords. Offer No. {ref}."
     )
@@ -98,7 +106,8 @@ def make(
         "answer_event_id": None, "channel": None, "closed_at": None,
     }
     offers.add(conn, offer=offer)
-    texts = sms_texts(name=name, amount_kzt=amount_kzt, period=period, offer_id=offer_id, expires_at=expires)
+    texts = sms_texts(name=name, amount_kzt=amount_kzt, period=period, offer_id=offer_id, expires_at=expires,
+                      eligible_from=eligible_from)
     offers.add_message(
         conn,
         message={
