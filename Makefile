@@ -16,7 +16,7 @@ $(PY):
 
 # durable-rules ships only an sdist built at -O0; CC="gcc -O2" makes it 10-40% faster.
 $(STAMP): $(PY) pyproject.toml
-	CC="gcc -O2" $(PY) -m pip install -q --no-binary durable-rules -e '.[test]'
+	CC="gcc -O2" $(PY) -m pip install -q --no-binary durable-rules -e '.[test,load]'
 	touch $(STAMP)
 
 install: $(STAMP)
