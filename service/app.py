@@ -8,11 +8,14 @@ called from the thread that created it.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
@@ -22,7 +25,7 @@ from service.context import AppContext
 from service.routes import audit as audit_routes
 from service.routes import eligibility, families, health, reviews, rules
 from service.routes import events as event_routes
-from service.ruleset import Rules, RulesEngine, load_engine
+from service.ruleset import Rules, RulesEngine, RulesUnavailable
 from service.settings import Settings
 from service.store import db, migrate, uow
 from service.store import reviews as review_store
@@ -30,10 +33,21 @@ from service.store import reviews as review_store
 log = logging.getLogger("familycard.app")
 
 EngineFactory = Callable[[Settings], RulesEngine]
+RULES_SYNC_SECONDS = 1.0  # how often an idle worker compares its rule-set generation with the database
 
 
-def _default_engine(settings: Settings) -> RulesEngine:
-    return load_engine(settings.rules_dir)
+async def _follow_rules(rules: Rules, database: sa.Engine) -> None:
+    """Keep this worker on the current rule-set generation even when no request asks (on the loop thread)."""
+    while True:
+        await asyncio.sleep(RULES_SYNC_SECONDS)
+        if not rules.due(RULES_SYNC_SECONDS):
+            continue
+        try:
+            rules.sync_on(database)
+        except RulesUnavailable:
+            pass  # logged by `Rules`; events answer 503 until it loads
+        except Exception:  # the database may be away for a moment; the next round tries again
+            log.warning("could not compare the rule-set generation with the database", exc_info=True)
 
 
 def create_app(
@@ -41,7 +55,6 @@ def create_app(
 ) -> FastAPI:
     """The API application; nothing is opened until it starts."""
     settings = settings or Settings()
-    make_engine = engine_factory or _default_engine
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -51,20 +64,30 @@ def create_app(
         tokens = auth.load(settings.tokens_file)
         if not len(tokens):
             log.warning("no tokens configured (FAMILYCARD_TOKENS_FILE): every protected endpoint answers 401")
-        engine = make_engine(settings)
+        if engine_factory is not None:
+            rules_now = Rules(engine_factory(settings), settings.rules_dir)
+        else:
+            rules_now = Rules.from_directory(settings.rules_dir)
+        rules_now.start(database, now=(clock or utc_now)())
         measures = metrics.Metrics()
+        measures.watch_rules(rules_now)
 
         def pending() -> int:
             with uow.UnitOfWork(database, write=False) as work:
                 return review_store.count_pending(work.conn)
 
         measures.watch_queue(pending)
-        app.state.ctx = AppContext(settings=settings, db=database, rules=Rules(engine, settings.rules_dir),
+        app.state.ctx = AppContext(settings=settings, db=database, rules=rules_now,
                                    tokens=tokens, metrics=measures, clock=clock or utc_now)
-        log.info("familycard started", extra={"ruleset_version": engine.version, "database": database.dialect.name})
+        log.info("familycard started", extra={"ruleset_version": rules_now.version,
+                                              "generation": rules_now.generation, "database": database.dialect.name})
+        follower = asyncio.get_running_loop().create_task(_follow_rules(rules_now, database))
         try:
             yield
         finally:
+            follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await follower
             checkpointer.stop()
             database.dispose()
 

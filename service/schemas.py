@@ -213,6 +213,9 @@ class ReloadAnswer(RulesInfo):
 
     status: Literal["reloaded", "unchanged"]
     previous_version: str
+    removed_benefits: list[str] = Field(default_factory=list, description="benefits the new rules no longer have")
+    reviews_opened: list[str] = Field(default_factory=list,
+                                      description="termination reviews opened for families holding a removed benefit")
 
 
 class AuditEntry(BaseModel):
@@ -245,8 +248,21 @@ class AuditCheck(BaseModel):
     problem: str | None
 
 
+class RulesHealth(BaseModel):
+    """The rule set this worker serves, and whether it is the database's current generation."""
+
+    version: str
+    generation: int
+    state: Literal["current", "stale"]
+    wanted_version: str | None = None
+    wanted_generation: int | None = None
+    reason: str | None = None
+
+
 class Health(BaseModel):
-    """Liveness."""
+    """Liveness, with the rule set of the worker that answered."""
 
     status: Literal["ok"]
     ruleset_version: str
+    pid: int | None = None
+    rules: RulesHealth | None = None
