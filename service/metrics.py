@@ -41,9 +41,15 @@ class _QueueCollector(Collector):
 
 
 class _RulesLike(Protocol):
-    version: Any
+    """What the metrics read of a worker's `service.ruleset.Rules`."""
+
+    @property
+    def version(self) -> str: ...
+
+    @property
+    def consistent(self) -> bool: ...
+
     generation: int
-    stale: Any
     on_change: Any
 
 
@@ -92,7 +98,7 @@ class Metrics:
             self._served = version
             self.ruleset.labels(version).set(1)
             self.ruleset_generation.set(current.generation)
-            self.ruleset_stale.set(0 if current.stale is None else 1)
+            self.ruleset_stale.set(0 if current.consistent else 1)
 
         rules.on_change = changed
         changed(rules)
