@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from service import auth, console, errors, events, metrics, middleware
+from service import audit_checkpoint, audit_cli, auth, console, errors, events, metrics, middleware
 from service.clock import Clock, utc_now
 from service.context import AppContext
 from service.routes import audit as audit_routes
@@ -60,6 +60,11 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = db.create_engine(settings.database_url, background_checkpoints=True)
         migrate.upgrade(database)
+        checkpoints = audit_cli.checkpoint_file(settings)
+        writer = None
+        if checkpoints is not None:
+            writer = audit_checkpoint.Writer(checkpoints, interval=settings.audit_checkpoint_seconds)
+            audit_checkpoint.attach(database, writer)
         checkpointer = db.Checkpointer(database).start()
         tokens = auth.load(settings.tokens_file)
         if not len(tokens):
@@ -89,6 +94,8 @@ def create_app(
             with contextlib.suppress(asyncio.CancelledError):
                 await follower
             checkpointer.stop()
+            if writer is not None:
+                writer.close()
             database.dispose()
 
     app = FastAPI(

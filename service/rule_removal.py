@@ -45,16 +45,23 @@ def holders(conn: sa.Connection, *, benefits: list[str], now: dt.datetime) -> li
     found: dict[tuple[str, str], Holder] = {}
     for offer in rows.many(conn, sa.select(off).where(off.c.benefit.in_(benefits), off.c.status == offers.OPEN)):
         if offers.effective_status(offer, now) == offers.OPEN:
-            found[(offer["family_id"], offer["benefit"])] = Holder(offer["family_id"], offer["benefit"],
-                                                                   holdings.Holding("offer", offer))
+            found[(offer["family_id"], offer["benefit"])] = Holder(
+                offer["family_id"], offer["benefit"], holdings.Holding("offer", offer)
+            )
     for row in rows.many(conn, sa.select(ent).where(ent.c.benefit.in_(benefits), ent.c.status == "active")):
-        found[(row["family_id"], row["benefit"])] = Holder(row["family_id"], row["benefit"],
-                                                           holdings.Holding("entitlement", row))
+        found[(row["family_id"], row["benefit"])] = Holder(
+            row["family_id"], row["benefit"], holdings.Holding("entitlement", row)
+        )
     return [found[k] for k in sorted(found)]
 
 
 def open_reviews(
-    conn: sa.Connection, *, found: list[Holder], names: dict[str, Texts], version: str, generation: int,
+    conn: sa.Connection,
+    *,
+    found: list[Holder],
+    names: dict[str, Texts],
+    version: str,
+    generation: int,
     now: dt.datetime,
 ) -> list[dict[str, Any]]:
     """A termination review for each holder, proposing the end of what it holds; the reviews opened."""
@@ -67,29 +74,66 @@ def open_reviews(
             continue
         name = names.get(holder.benefit) or Texts(kk=holder.benefit, ru=holder.benefit, en=holder.benefit)
         body = {
-            "benefit": holder.benefit, "name": name.model_dump(), "eligible": False, "status": "not_eligible",
-            "amount_kzt": 0, "period": holder.holding.row["period"], "legal_basis": "",
-            "requires_human_review": True, "review_reasons": [REASON],
-            "explanation": {"summary": {lang: text.format(version=version) for lang, text in SUMMARY.items()},
-                            "conditions": [], "parameters": {}, "missing": []},
+            "benefit": holder.benefit,
+            "name": name.model_dump(),
+            "eligible": False,
+            "status": "not_eligible",
+            "amount_kzt": 0,
+            "period": holder.holding.row["period"],
+            "legal_basis": "",
+            "requires_human_review": True,
+            "review_reasons": [REASON],
+            "explanation": {
+                "summary": {lang: text.format(version=version) for lang, text in SUMMARY.items()},
+                "conditions": [],
+                "parameters": {},
+                "missing": [],
+            },
         }
         fingerprint = hashlib.sha256(f"{REASON}:{version}:{holder.benefit}".encode()).hexdigest()[:32]
-        decision_id = decisions.add(conn, decision={
-            "family_id": holder.family_id, "benefit": holder.benefit, "eligible": False, "status": "not_eligible",
-            "amount_kzt": 0, "fingerprint": fingerprint, "as_of": as_of.isoformat(), "ruleset_version": version,
-            "event_id": event_id, "change": "termination", "body": body, "created_at": clock.iso(now),
-        })
+        decision_id = decisions.add(
+            conn,
+            decision={
+                "family_id": holder.family_id,
+                "benefit": holder.benefit,
+                "eligible": False,
+                "status": "not_eligible",
+                "amount_kzt": 0,
+                "fingerprint": fingerprint,
+                "as_of": as_of.isoformat(),
+                "ruleset_version": version,
+                "event_id": event_id,
+                "change": "termination",
+                "body": body,
+                "created_at": clock.iso(now),
+            },
+        )
         target = holdings.Target(
-            family_id=holder.family_id, benefit=holder.benefit, name=name, period=str(holder.holding.row["period"]),
-            amount_kzt=0, decision_id=decision_id, fingerprint=fingerprint, as_of=as_of, event_id=event_id,
+            family_id=holder.family_id,
+            benefit=holder.benefit,
+            name=name,
+            period=str(holder.holding.row["period"]),
+            amount_kzt=0,
+            decision_id=decision_id,
+            fingerprint=fingerprint,
+            as_of=as_of,
+            event_id=event_id,
             recipient_iin="",
         )
         previous_id = int(holder.holding.row["decision_id"])
         prior = decisions.get(conn, decision_id=previous_id)
-        opened.append(reviews.open_review(
-            conn, region=family["region"], kind="termination", reasons=[REASON], target=target, decision=body,
-            previous={"holding": holder.holding.summary(), "decision": prior["body"] if prior else None},
-            previous_decision_id=previous_id, now=now,
-        ))
+        opened.append(
+            reviews.open_review(
+                conn,
+                region=family["region"],
+                kind="termination",
+                reasons=[REASON],
+                target=target,
+                decision=body,
+                previous={"holding": holder.holding.summary(), "decision": prior["body"] if prior else None},
+                previous_decision_id=previous_id,
+                now=now,
+            )
+        )
         families.touch(conn, family_id=holder.family_id)
     return opened

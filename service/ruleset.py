@@ -43,8 +43,11 @@ START_UP = "start-up"
 _S = tables.rules_state
 _R = tables.rule_sets
 _GENERATION = sa.select(_S.c.generation).where(_S.c.id == 1)
-_CURRENT = sa.select(_S.c.generation, _S.c.version, _R.c.sha256, _R.c.files).select_from(
-    _S.outerjoin(_R, _R.c.version == _S.c.version)).where(_S.c.id == 1)
+_CURRENT = (
+    sa.select(_S.c.generation, _S.c.version, _R.c.sha256, _R.c.files)
+    .select_from(_S.outerjoin(_R, _R.c.version == _S.c.version))
+    .where(_S.c.id == 1)
+)
 
 
 class RulesEngine(Protocol):
@@ -81,8 +84,12 @@ class RulesUnavailable(ServiceError):
 
     def __init__(self, stale: Stale) -> None:
         super().__init__(
-            503, ["rules"], f"this worker cannot load rule set {stale.version} (generation {stale.generation}) yet: "
-            f"{stale.reason}; it serves no other version meanwhile, retry shortly", "rules_unavailable")
+            503,
+            ["rules"],
+            f"this worker cannot load rule set {stale.version} (generation {stale.generation}) yet: "
+            f"{stale.reason}; it serves no other version meanwhile, retry shortly",
+            "rules_unavailable",
+        )
         self.headers = {"Retry-After": "1"}
 
 
@@ -109,8 +116,9 @@ class Prepared:
 class Rules:
     """The worker's engine, the directory it reloads from, and the generation it serves."""
 
-    def __init__(self, engine: RulesEngine, rules_dir: Path | None, *,
-                 files: rulecontent.RuleFiles | None = None) -> None:
+    def __init__(
+        self, engine: RulesEngine, rules_dir: Path | None, *, files: rulecontent.RuleFiles | None = None
+    ) -> None:
         self.engine = engine
         self.rules_dir = rules_dir
         self.files = files  # the content being served, when this worker read or loaded it
@@ -141,17 +149,20 @@ class Rules:
 
     def status(self) -> dict[str, Any]:
         """What `/healthz` reports about the rules of this worker."""
-        found: dict[str, Any] = {"version": self.version, "generation": self.generation,
-                                 "state": "current" if self.stale is None else "stale"}
+        found: dict[str, Any] = {
+            "version": self.version,
+            "generation": self.generation,
+            "state": "current" if self.stale is None else "stale",
+        }
         if self.stale is not None:
-            found.update(wanted_version=self.stale.version, wanted_generation=self.stale.generation,
-                         reason=self.stale.reason)
+            found.update(
+                wanted_version=self.stale.version, wanted_generation=self.stale.generation, reason=self.stale.reason
+            )
         return found
 
     def due(self, throttle_seconds: float) -> bool:
         """Whether a `sync` with this throttle would look at the database now (always, while stale)."""
-        return (self.stale is not None or not throttle_seconds
-                or time.monotonic() - self._checked_at >= throttle_seconds)
+        return self.stale is not None or not throttle_seconds or time.monotonic() - self._checked_at >= throttle_seconds
 
     # --- following the generation ---------------------------------------------------------------
 
@@ -163,13 +174,23 @@ class Rules:
                 files = self._own_files()
                 _store(work.conn, files=files, version=self.version, now=now, actor=START_UP)
                 if row is None:
-                    work.conn.execute(_S.insert().values(id=1, generation=0, version=self.version,
-                                                         reloaded_at=clock.iso(now), reloaded_by=START_UP))
+                    work.conn.execute(
+                        _S.insert().values(
+                            id=1, generation=0, version=self.version, reloaded_at=clock.iso(now), reloaded_by=START_UP
+                        )
+                    )
                 elif row.version != self.version:
                     # An old database names a version whose content was never stored: ours takes over,
                     # as a reload would, so every worker has content to load.
-                    self._move(work.conn, version=self.version, previous=row.version, generation=row.generation + 1,
-                               actor=START_UP, now=now, removed=[])
+                    self._move(
+                        work.conn,
+                        version=self.version,
+                        previous=row.version,
+                        generation=row.generation + 1,
+                        actor=START_UP,
+                        now=now,
+                        removed=[],
+                    )
                 work.commit()
         if row is None:
             self.generation = 0
@@ -205,8 +226,11 @@ class Rules:
         try:
             row = conn.execute(_CURRENT).first()
         except sa.exc.SQLAlchemyError as exc:
-            self._fail(Stale(generation, stale.version if stale else "?",
-                             f"the database did not answer ({type(exc).__name__})"))
+            self._fail(
+                Stale(
+                    generation, stale.version if stale else "?", f"the database did not answer ({type(exc).__name__})"
+                )
+            )
         if row is None:
             return
         if row.files is None:
@@ -233,8 +257,10 @@ class Rules:
     def _fail(self, stale: Stale) -> None:
         self.stale = stale
         self._retry_at = time.monotonic() + RETRY_SECONDS
-        log.error("cannot load the current rule set; events are refused until it loads",
-                  extra={"wanted_version": stale.version, "generation": stale.generation, "reason": stale.reason})
+        log.error(
+            "cannot load the current rule set; events are refused until it loads",
+            extra={"wanted_version": stale.version, "generation": stale.generation, "reason": stale.reason},
+        )
         self._changed()
         raise RulesUnavailable(stale)
 
@@ -261,13 +287,29 @@ class Rules:
         removed = sorted(b.id for b in self.engine.benefits() if b.id not in kept)
         return Prepared(self.version, book.version, self.generation, book, files), removed
 
-    def commit(self, conn: sa.Connection, prepared: Prepared, *, actor: str, now: dt.datetime,
-               removed: list[str], data: dict[str, Any] | None = None) -> Prepared:
+    def commit(
+        self,
+        conn: sa.Connection,
+        prepared: Prepared,
+        *,
+        actor: str,
+        now: dt.datetime,
+        removed: list[str],
+        data: dict[str, Any] | None = None,
+    ) -> Prepared:
         """Store the content, move the generation and audit it (in the caller's transaction)."""
         _store(conn, files=prepared.files, version=prepared.version, now=now, actor=actor)
         generation = prepared.generation + 1
-        self._move(conn, version=prepared.version, previous=prepared.previous_version, generation=generation,
-                   actor=actor, now=now, removed=removed, data=data)
+        self._move(
+            conn,
+            version=prepared.version,
+            previous=prepared.previous_version,
+            generation=generation,
+            actor=actor,
+            now=now,
+            removed=removed,
+            data=data,
+        )
         return Prepared(prepared.previous_version, prepared.version, generation, prepared.book, prepared.files)
 
     def adopt(self, prepared: Prepared) -> None:
@@ -287,20 +329,46 @@ class Rules:
         self.commit(conn, prepared, actor=actor, now=now, removed=removed)
         return prepared.previous_version, prepared.version
 
-    def _move(self, conn: sa.Connection, *, version: str, previous: str, generation: int, actor: str,
-              now: dt.datetime, removed: list[str], data: dict[str, Any] | None = None) -> None:
+    def _move(
+        self,
+        conn: sa.Connection,
+        *,
+        version: str,
+        previous: str,
+        generation: int,
+        actor: str,
+        now: dt.datetime,
+        removed: list[str],
+        data: dict[str, Any] | None = None,
+    ) -> None:
         values = {"generation": generation, "version": version, "reloaded_at": clock.iso(now), "reloaded_by": actor}
         if conn.execute(_S.update().where(_S.c.id == 1).values(**values)).rowcount == 0:
             conn.execute(_S.insert().values(id=1, **values))
-        audit.append(conn, kind="rules.reloaded", actor=actor, at=clock.iso(now),
-                     data={"previous_version": previous, "version": version, "generation": generation,
-                           **({"removed_benefits": removed} if removed else {}), **(data or {})})
+        audit.append(
+            conn,
+            kind="rules.reloaded",
+            actor=actor,
+            at=clock.iso(now),
+            data={
+                "previous_version": previous,
+                "version": version,
+                "generation": generation,
+                **({"removed_benefits": removed} if removed else {}),
+                **(data or {}),
+            },
+        )
 
-    def record_rejected_reload(self, conn: sa.Connection, *, actor: str, now: dt.datetime,
-                               errors: list[dict[str, Any]], why: str | None = None) -> None:
+    def record_rejected_reload(
+        self, conn: sa.Connection, *, actor: str, now: dt.datetime, errors: list[dict[str, Any]], why: str | None = None
+    ) -> None:
         """Audit a reload that was refused (the old rules kept serving)."""
-        audit.append(conn, kind="rules.reload_refused", actor=actor, at=clock.iso(now),
-                     data={"version": self.engine.version, "errors": errors[:50], **({"why": why} if why else {})})
+        audit.append(
+            conn,
+            kind="rules.reload_refused",
+            actor=actor,
+            at=clock.iso(now),
+            data={"version": self.engine.version, "errors": errors[:50], **({"why": why} if why else {})},
+        )
 
     def _own_files(self) -> rulecontent.RuleFiles:
         """The content this worker serves (read from its directory if it was loaded another way)."""
@@ -325,8 +393,7 @@ def _read(origin: Path) -> rulecontent.RuleFiles:
 
 def _encode(files: rulecontent.RuleFiles) -> str:
     # Validated rule files are UTF-8 text (the loader refuses anything else).
-    return json.dumps({k: files[k].decode("utf-8") for k in sorted(files)}, ensure_ascii=False,
-                      separators=(",", ":"))
+    return json.dumps({k: files[k].decode("utf-8") for k in sorted(files)}, ensure_ascii=False, separators=(",", ":"))
 
 
 def _decode(text: str) -> rulecontent.RuleFiles:
@@ -337,8 +404,15 @@ def _store(conn: sa.Connection, *, files: rulecontent.RuleFiles, version: str, n
     """Keep a rule set's content under its address (once: the same version is the same content)."""
     if conn.execute(sa.select(_R.c.version).where(_R.c.version == version)).first() is not None:
         return
-    conn.execute(_R.insert().values(version=version, sha256=rulecontent.digest(files), files=_encode(files),
-                                    created_at=clock.iso(now), created_by=actor))
+    conn.execute(
+        _R.insert().values(
+            version=version,
+            sha256=rulecontent.digest(files),
+            files=_encode(files),
+            created_at=clock.iso(now),
+            created_by=actor,
+        )
+    )
 
 
 def stored_files(conn: sa.Connection, *, version: str) -> rulecontent.RuleFiles | None:

@@ -246,6 +246,9 @@ class AuditCheck(BaseModel):
     checked: int
     broken_seq: int | None
     problem: str | None
+    checkpoint_problems: list[str] = Field(default_factory=list,
+                                           description="disagreements with the keyed checkpoints outside the database")
+    checkpoint_seq: int | None = Field(default=None, description="the entry the latest authentic checkpoint names")
 
 
 class RulesHealth(BaseModel):

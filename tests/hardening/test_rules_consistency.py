@@ -45,7 +45,11 @@ def _start(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str
     port = localserver.free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "service.cli", "serve", "--port", str(port), "--workers", "2"],
-        cwd=REPO, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=REPO,
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
     localserver.wait_healthy(url, proc, timeout=90, log=log)
@@ -57,8 +61,13 @@ def instances(tmp_path: Path, rules_copy: Path, database_url: str) -> Iterator[l
     """Two instances of `familycard serve --workers 2` on one database and one rules directory."""
     tokens = tmp_path / "tokens.json"
     tokens.write_text(json.dumps({"tokens": [{"name": f"{r}-1", "role": r, "token": t} for r, t in TOKENS.items()]}))
-    env = {**os.environ, "FAMILYCARD_DATABASE_URL": database_url, "FAMILYCARD_TOKENS_FILE": str(tokens),
-           "FAMILYCARD_RULES_DIR": str(rules_copy), "FAMILYCARD_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "FAMILYCARD_DATABASE_URL": database_url,
+        "FAMILYCARD_TOKENS_FILE": str(tokens),
+        "FAMILYCARD_RULES_DIR": str(rules_copy),
+        "FAMILYCARD_LOG_LEVEL": "WARNING",
+    }
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     procs: list[subprocess.Popen[bytes]] = []
     urls: list[str] = []
@@ -94,8 +103,9 @@ def _settled(urls: list[str], expected: str) -> set[int]:
         if seen == {expected}:
             return pids
         if time.monotonic() > deadline:
-            raise AssertionError(f"workers still answer {sorted(seen)} {SETTLE_SECONDS} s after the reload; "
-                                 f"expected only {expected}")
+            raise AssertionError(
+                f"workers still answer {sorted(seen)} {SETTLE_SECONDS} s after the reload; expected only {expected}"
+            )
         time.sleep(0.2)
 
 
@@ -141,8 +151,9 @@ def test_after_any_sequence_of_good_and_broken_reloads_every_worker_serves_one_v
         for url in instances:
             for _ in range(3):
                 families += 1
-                event = b.event("family.registered", b.make_family(f"FAM-R{families}", children=4,
-                                                                   first_child_born="2010-03-10"))
+                event = b.event(
+                    "family.registered", b.make_family(f"FAM-R{families}", children=4, first_child_born="2010-03-10")
+                )
                 applied = httpx.post(f"{url}/v1/events", json=event, headers=auth("bus"), timeout=30)
                 assert applied.status_code == 200, applied.text
                 assert applied.json()["ruleset_version"] == expected
@@ -246,12 +257,18 @@ def test_a_reload_removing_a_held_benefit_is_refused_unless_allowed_and_then_eve
     assert answer["removed_benefits"] == ["large_family_allowance"] and len(answer["reviews_opened"]) == 1
     review = client.get(f"/v1/reviews/{answer['reviews_opened'][0]}", headers=auth("reviewer")).json()
     assert (review["family_id"], review["kind"], review["reasons"]) == (
-        "FAM-HOLDS", "termination", ["benefit_removed_from_rules"])
+        "FAM-HOLDS",
+        "termination",
+        ["benefit_removed_from_rules"],
+    )
     # Nothing ends until a person approves: the offer is still open.
     offers = client.get("/v1/families/FAM-HOLDS/offers", headers=auth("reviewer")).json()["offers"]
     assert [o["status"] for o in offers if o["benefit"] == "large_family_allowance"] == ["open"]
-    resolved = client.post(f"/v1/reviews/{review['review_id']}/resolution", headers=auth("reviewer"),
-                           json={"resolution": "approve", "reason": "the benefit was repealed"})
+    resolved = client.post(
+        f"/v1/reviews/{review['review_id']}/resolution",
+        headers=auth("reviewer"),
+        json={"resolution": "approve", "reason": "the benefit was repealed"},
+    )
     assert resolved.status_code == 200, resolved.text
     offers = client.get("/v1/families/FAM-HOLDS/offers", headers=auth("reviewer")).json()["offers"]
     assert [o["status"] for o in offers if o["benefit"] == "large_family_allowance"] == ["withdrawn"]
