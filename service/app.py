@@ -83,7 +83,9 @@ def create_app(
 
         measures.watch_queue(pending)
         app.state.ctx = AppContext(settings=settings, db=database, rules=rules_now,
-                                   tokens=tokens, metrics=measures, clock=clock or utc_now)
+                                   tokens=tokens, metrics=measures, clock=clock or utc_now,
+                                   throttle=auth.Throttle(settings.auth_failure_limit,
+                                                          settings.auth_failure_window_seconds))
         log.info("familycard started", extra={"ruleset_version": rules_now.version,
                                               "generation": rules_now.generation, "database": database.dialect.name})
         follower = asyncio.get_running_loop().create_task(_follow_rules(rules_now, database))
