@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from service import audit_checkpoint, audit_cli, auth, console, errors, events, metrics, middleware
+from service import audit_checkpoint, audit_cli, auth, console, docs, errors, events, metrics, middleware
 from service.clock import Clock, utc_now
 from service.context import AppContext
 from service.routes import audit as audit_routes
@@ -105,6 +105,8 @@ def create_app(
         version="0.1.0",
         summary="Proactive benefits for families: eligibility, offers, consent and human review",
         lifespan=lifespan,
+        # The schema is served behind a token and the docs page from local files (service/docs.py).
+        docs_url=None, redoc_url=None, openapi_url=None,
         # FastAPI's native OpenTelemetry would only act with an OpenTelemetry SDK configured, which the
         # service has none of (its metrics are Prometheus, its logs JSON); switched off, FastAPI no
         # longer looks up three global providers on every request.
@@ -118,6 +120,7 @@ def create_app(
     for module in (event_routes, eligibility, families, reviews, rules, audit_routes, health):
         app.include_router(module.router)
     console.install(app)
+    docs.install(app, page=settings.docs == "token")
     app.add_middleware(middleware.BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(middleware.Observe, state=app.state)
     app.openapi = _openapi(app)  # type: ignore[method-assign]

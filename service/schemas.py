@@ -80,6 +80,7 @@ class DeadLetter(BaseModel):
     status_code: int
     reason: list[ErrorItem]
     raw_body: str
+    masked: bool = Field(default=True, description="IINs masked (unmask=true shows them in full, audited)")
 
 
 class FamilyRecord(BaseModel):

@@ -1,6 +1,7 @@
 """The fault-and-abuse suite shares the service tests' fixtures (databases, tokens, clock, clients)."""
 
 from tests.service.conftest import (  # noqa: F401 - fixtures, found by name
+    any_client,
     client,
     client_for,
     clock,

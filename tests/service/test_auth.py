@@ -21,7 +21,7 @@ from tests.service.conftest import auth as bearer
 ALLOWED: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/events"): {"bus"},
     ("GET", "/v1/events/{event_id}"): {"bus", "auditor"},
-    ("GET", "/v1/dead-letters/{dead_letter_id}"): {"bus", "auditor"},
+    ("GET", "/v1/dead-letters/{dead_letter_id}"): {"auditor"},  # raw bodies: auditors only (issue 11)
     ("POST", "/v1/eligibility"): {"bus", "analyst"},
     ("GET", "/v1/families/{family_id}"): {"reviewer", "auditor"},
     ("GET", "/v1/families/{family_id}/decisions"): {"reviewer", "auditor"},
