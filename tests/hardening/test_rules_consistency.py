@@ -224,6 +224,9 @@ def test_a_worker_that_cannot_load_the_generation_refuses_events_with_503_then_h
     metrics = second.get("/metrics").text
     assert "familycard_ruleset_stale 1.0" in metrics
     assert second.get("/v1/events/" + event["event_id"], headers=auth("auditor")).status_code == 404  # nothing kept
+    asked = second.post("/v1/eligibility", json=b.make_family(children=2), params={"as_of": "2026-03-01"},
+                        headers=auth("analyst"))
+    assert asked.status_code == 503  # no answer on the old version either
     failing["on"] = False
     time.sleep(ruleset.RETRY_SECONDS + 0.1)
     applied = second.post("/v1/events", json=event, headers=auth("bus"))
