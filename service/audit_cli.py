@@ -60,3 +60,15 @@ def verify_command(args: argparse.Namespace) -> int:
             f"checkpoint(s), the latest at entry {report.latest.seq} ({report.latest.at})"
         )
     return 0
+
+
+def grants_command(args: argparse.Namespace) -> int:
+    """Print the SQL that lets `--role` add to the audit log but never change it (run it as the owner)."""
+    try:
+        statements = audit_checkpoint.service_role_grants(str(args.role))
+    except ValueError as exc:
+        print(f"ERROR: {exc}", file=sys.stderr)
+        return 2
+    for statement in statements:
+        print(statement + ";")
+    return 0

@@ -243,3 +243,13 @@ def test_postgresql_refuses_to_change_the_audit_log_and_a_service_role_cannot_at
             conn.exec_driver_sql(f'REVOKE USAGE ON SCHEMA "{schema}" FROM {role}')
             conn.exec_driver_sql(f"DROP ROLE {role}")
         engine.dispose()
+
+
+def test_the_grants_command_prints_an_append_only_audit_log_for_the_service_role(
+    capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert audit_cli.grants_command(argparse.Namespace(role="familycard_app")) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert "GRANT SELECT, INSERT ON audit_log TO familycard_app;" in printed
+    assert "REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM familycard_app;" in printed
+    assert audit_cli.grants_command(argparse.Namespace(role="app; DROP TABLE audit_log")) == 2
