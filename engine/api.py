@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import orjson
 
-from engine import clocks, compiler, decision, explain, expr, indicators, model, rulefile
+from engine import clocks, compiler, decision, explain, expr, indicators, model, rulecontent, rulefile
 from engine.assessment import Assessment
 from engine.durable_backend import DurableEngine
 from engine.errors import RuleError, RuleErrors
@@ -65,6 +65,14 @@ class Engine:
             raise RuleErrors(errors)
         return cls(book)
 
+    @classmethod
+    def load_files(cls, files: rulecontent.RuleFiles, *, origin: Path) -> Engine:
+        """Load and validate a rule set from its content (as stored), not from a directory."""
+        book, errors = rulecontent.load(files, origin=origin)
+        if book is None:
+            raise RuleErrors(errors)
+        return cls(book)
+
     @staticmethod
     def check(rules_dir: str | Path) -> list[RuleError]:
         """Every problem in a rules directory (empty when it is valid)."""
@@ -89,6 +97,10 @@ class Engine:
         book, errors = rulefile.load(Path(rules_dir) if rules_dir else self._book.root)
         if book is None:
             raise RuleErrors(errors)
+        self.use(book)
+
+    def use(self, book: rulefile.Rulebook) -> None:
+        """Swap in a rulebook that is already validated (e.g. loaded by `rulecontent.load`)."""
         self._book = book
         self._points = compiler.change_points(book)
         self._programs = {}

@@ -69,9 +69,10 @@ def consistency_problem(iin: str, birth_date: dt.date, sex: str) -> str | None:
         return "check digit does not match (or not 12 digits)"
     # `birth_date.strftime("%y%m%d")`, at a tenth of the cost.
     if iin[:6] != _TWO_DIGITS[birth_date.year % 100] + _TWO_DIGITS[birth_date.month] + _TWO_DIGITS[birth_date.day]:
-        return f"digits 1-6 ({iin[:6]}) do not match birth_date {birth_date.isoformat()}"
+        # The message names no digit and no date: it ends up in dead-letter reasons and logs (issue 11).
+        return "digits 1-6 do not match birth_date"
     if int(iin[6]) != century_sex_digit(birth_date, sex):
-        return f"digit 7 ({iin[6]}) does not match the century of birth and sex '{sex}'"
+        return "digit 7 does not match the century of birth and the sex"
     return None
 
 

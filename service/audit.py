@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+import weakref
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,6 +71,13 @@ _ADD_HEAD = _HEAD.insert()
 _MOVE_HEAD = _HEAD.update().where(_HEAD.c.id == sa.bindparam("key_id"))
 # This transaction's part of the chain, kept on the connection until it commits (see `_Pending`).
 _PENDING = "familycard.audit.pending"
+# Who wants to hear of each committed head (the checkpoints kept outside the database).
+_HEAD_LISTENERS: weakref.WeakKeyDictionary[sa.Engine, Callable[[int, str], None]] = weakref.WeakKeyDictionary()
+
+
+def on_head_moved(engine: sa.Engine, listener: Callable[[int, str], None]) -> None:
+    """Call `listener(seq, hash)` after each commit on `engine` that moved the chain head."""
+    _HEAD_LISTENERS[engine] = listener
 
 
 @dataclass
@@ -134,6 +142,10 @@ def flush(conn: sa.Connection) -> None:
         rows.run(conn, _ADD_HEAD, {"id": HEAD_ID, "seq": pending.seq, "hash": pending.hash})
         pending.stored = True
     pending.rows = []
+    listener = _HEAD_LISTENERS.get(conn.engine)
+    if listener is not None:
+        seq, head = pending.seq, pending.hash
+        uow.after_commit(conn, lambda: listener(seq, head))
 
 
 @dataclass(frozen=True)
@@ -172,6 +184,11 @@ def verify(conn: sa.Connection, *, batch: int = 1000) -> Verification:
     if head is not None and (head.seq < checked or head.hash != prev):
         return Verification(False, checked, head.seq + 1, "entries after the chain head were added or altered")
     return Verification(True, checked)
+
+
+def chain_rows(conn: sa.Connection, *, batch: int = 1000) -> Iterator[sa.Row[Any]]:
+    """The entries in chain order (for checks made outside this module)."""
+    return _rows(conn, batch=batch)
 
 
 def _rows(conn: sa.Connection, *, batch: int) -> Iterator[sa.Row[Any]]:

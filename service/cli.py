@@ -116,7 +116,13 @@ def build_parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit", help="the audit log").add_subparsers(dest="audit_command", required=True)
     p = audit.add_parser("verify", help="check the hash chain of the audit log")
     p.add_argument("--database-url", dest="database_url", default=None)
+    p.add_argument("--checkpoints", default=None,
+                   help="the checkpoint file (default FAMILYCARD_AUDIT_CHECKPOINT_FILE); its key from "
+                        "FAMILYCARD_AUDIT_KEY or FAMILYCARD_AUDIT_KEY_FILE")
     p.set_defaults(func=_lazy("service.audit_cli:verify_command"))
+    p = audit.add_parser("grants", help="print the PostgreSQL grants for the role the service connects as")
+    p.add_argument("--role", required=True, help="a role that does not own the tables")
+    p.set_defaults(func=_lazy("service.audit_cli:grants_command"))
     return parser
 
 

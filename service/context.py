@@ -23,5 +23,7 @@ class AppContext:
     tokens: auth.TokenStore
     metrics: metrics.Metrics
     clock: Clock = field(default=utc_now)
+    # Failed sign-ins and unknown tokens per client address (see `auth.Throttle`).
+    throttle: auth.Throttle = field(default_factory=auth.Throttle)
     # Small per-worker bookkeeping of the use cases (e.g. when offers were last swept).
     state: dict[str, Any] = field(default_factory=dict)

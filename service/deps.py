@@ -52,12 +52,16 @@ def bearer_token(authorization: str | None) -> str:
     return token.strip() if scheme.lower() == "bearer" else ""
 
 
-def authorize(ctx: AppContext, token: str, roles: tuple[str, ...]) -> Caller:
-    """The caller a token belongs to, if its role is one of `roles` (401 or 403 otherwise)."""
+def authorize(ctx: AppContext, token: str, roles: tuple[str, ...], client: str | None = None) -> Caller:
+    """The caller a token belongs to, if its role is one of `roles` (401, 403, or 429 after many unknown tokens)."""
     if not token:
         raise _unauthorized("missing bearer token (Authorization: Bearer <token>)")
+    wait = ctx.throttle.retry_after(client)
+    if wait is not None:
+        raise throttled(wait)
     found = ctx.tokens.authenticate(token)
     if found is None:
+        ctx.throttle.failed(client)
         raise _unauthorized("unknown or revoked token")
     if found.role not in roles:
         raise ServiceError(403, ["header", "Authorization"],
@@ -69,12 +73,26 @@ def require(*roles: str) -> CallerDependency:
     """A dependency admitting callers whose token has one of `roles`."""
 
     async def caller(
-        ctx: Ctx, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+        request: Request, ctx: Ctx, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
     ) -> Caller:
-        return authorize(ctx, credentials.credentials if credentials is not None else "", roles)
+        return authorize(ctx, credentials.credentials if credentials is not None else "", roles,
+                         client_address(request))
 
     ROLES[caller] = roles
     return caller
+
+
+def client_address(request: Request) -> str | None:
+    """The address failed authentications are counted against."""
+    return request.client.host if request.client is not None else None
+
+
+def throttled(wait: float) -> ServiceError:
+    """429 for an address that failed to authenticate too often (it may try again after `wait` s)."""
+    error = ServiceError(429, ["header", "Authorization"],
+                         "too many failed authentications from this address; try again later", "too_many_attempts")
+    error.headers = {"Retry-After": str(max(1, int(wait + 0.999)))}
+    return error
 
 
 def _unauthorized(msg: str) -> ServiceError:

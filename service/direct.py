@@ -162,7 +162,8 @@ class _Plan:
             ctx: AppContext = request.app.state.ctx
             for name, roles in self.dependencies:
                 values[name] = ctx if roles is None else authorize(
-                    ctx, bearer_token(request.headers.get("authorization")), roles)
+                    ctx, bearer_token(request.headers.get("authorization")), roles,
+                    request.client.host if request.client is not None else None)
         errors: list[dict[str, Any]] = []
         if self.query:
             received = request.query_params

@@ -393,7 +393,7 @@ def _plan_ahead(ctx: AppContext, envelope: events.Envelope, payload: BaseModel) 
             row, seen, generation = families.for_event(work.conn, family_id=family_id, event_id=envelope.event_id)
             if seen:
                 return None  # a redelivery: the write path answers it from the stored effects
-            ctx.rules.catch_up(generation)
+            ctx.rules.catch_up(generation, work.conn)
             plan = _plan(ctx, row, envelope, payload)
             if plan.evaluated:  # a family with no record yet holds nothing
                 plan.holdings = NOTHING_HELD if row is None else _read_holdings(work.conn, family_id)
@@ -446,7 +446,7 @@ def _still_good(ctx: AppContext, conn: sa.Connection, family_id: str, plan: _Pla
     worker committed since the plan was made is caught up with here, before anything is decided.
     """
     revision, generation = families.stamp(conn, family_id=family_id)
-    ctx.rules.catch_up(generation)
+    ctx.rules.catch_up(generation, conn)
     if plan.version != ctx.rules.version:
         return False
     return revision is None if plan.row is None else revision == plan.row["revision"]

@@ -2,8 +2,10 @@
 
 (Named `logs`, not `logging`, so that `from service import logs` never shadows the standard
 library's module in the importing file.) Anything that looks like an IIN (twelve digits standing
-alone) is masked with `engine.model.mask_iin` in the message and in every extra field, so a
-payload echoed into a log line cannot leak one. Tokens are never passed to a logger at all.
+alone, not part of a hex id) is masked with `engine.model.mask_iin` in the message and in every
+extra field, so a payload echoed into a log line cannot leak one; the parameters of a failed SQL
+statement are never written (the engines also hide them from error messages). Tokens are never
+passed to a logger at all.
 """
 
 from __future__ import annotations
@@ -16,13 +18,24 @@ from typing import Any
 
 from engine.model import mask_iin
 
-IIN = re.compile(r"(?<!\d)\d{12}(?!\d)")
+# Twelve digits standing alone: not inside a longer run of digits, letters or `_` (so the
+# digits of a hex id such as a trace id or a content digest are left as they are).
+IIN = re.compile(r"(?<![0-9A-Za-z_])\d{12}(?![0-9A-Za-z_])")
+# The values a failed SQL statement carried, as SQLAlchemy prints them under the statement.
+SQL_PARAMETERS = re.compile(r"^\[parameters: .*$", re.MULTILINE)
+# PostgreSQL's detail of a failed statement quotes the values (`Key (iin)=(…) already exists.`).
+SQL_DETAIL = re.compile(r"^DETAIL: .*$", re.MULTILINE)
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime", "taskName"}
 
 
 def mask(text: str) -> str:
     """Every IIN in a text masked."""
     return IIN.sub(lambda m: mask_iin(m.group(0)), text)
+
+
+def scrub(text: str) -> str:
+    """A text fit for a log line: IINs masked and SQL statement parameters left out."""
+    return mask(SQL_DETAIL.sub("DETAIL: not logged", SQL_PARAMETERS.sub("[parameters: not logged]", text)))
 
 
 def _masked(value: Any) -> Any:
@@ -45,13 +58,13 @@ class JsonFormatter(logging.Formatter):
             "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": mask(record.getMessage()),
+            "message": scrub(record.getMessage()),
         }
         for key, value in record.__dict__.items():
             if key not in _STANDARD and not key.startswith("_"):
                 entry[key] = _masked(value)
         if record.exc_info:
-            entry["exception"] = mask(self.formatException(record.exc_info))
+            entry["exception"] = scrub(self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from typing import Any, Protocol
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -37,6 +38,19 @@ class _QueueCollector(Collector):
         except Exception:  # a scrape must not fail because the database is busy
             return
         yield gauge
+
+
+class _RulesLike(Protocol):
+    """What the metrics read of a worker's `service.ruleset.Rules`."""
+
+    @property
+    def version(self) -> str: ...
+
+    @property
+    def consistent(self) -> bool: ...
+
+    generation: int
+    on_change: Any
 
 
 class Metrics:
@@ -67,7 +81,31 @@ class Metrics:
                              "applied, reviews opened", ["state"], registry=reg, multiprocess_mode="max")
         self.calendar = Counter("familycard_calendar_ticks", "Families re-decided because time moved their decisions",
                                 ["outcome"], registry=reg)
+        # Each worker's rule set (with several workers, one sample per process: label `pid`).
+        self.ruleset = Gauge("familycard_ruleset_loaded", "1 for the rule-set version this worker serves",
+                             ["version"], registry=reg, multiprocess_mode="liveall")
+        self.ruleset_generation = Gauge("familycard_ruleset_generation", "The rule-set generation this worker serves",
+                                        registry=reg, multiprocess_mode="liveall")
+        self.ruleset_stale = Gauge("familycard_ruleset_stale",
+                                   "1 while this worker cannot load the current generation (events answer 503)",
+                                   registry=reg, multiprocess_mode="liveall")
+        self._served: str | None = None
         self._pending: Callable[[], int] | None = None
+
+    def watch_rules(self, rules: _RulesLike) -> None:
+        """Report the worker's rule-set version and generation now and whenever they change."""
+
+        def changed(current: _RulesLike) -> None:
+            version = str(current.version)
+            if self._served is not None and self._served != version:
+                self.ruleset.labels(self._served).set(0)
+            self._served = version
+            self.ruleset.labels(version).set(1)
+            self.ruleset_generation.set(current.generation)
+            self.ruleset_stale.set(0 if current.consistent else 1)
+
+        rules.on_change = changed
+        changed(rules)
 
     def watch_queue(self, pending: Callable[[], int]) -> None:
         """Report the review queue size at each scrape."""

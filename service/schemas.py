@@ -80,6 +80,7 @@ class DeadLetter(BaseModel):
     status_code: int
     reason: list[ErrorItem]
     raw_body: str
+    masked: bool = Field(default=True, description="IINs masked (unmask=true shows them in full, audited)")
 
 
 class FamilyRecord(BaseModel):
@@ -280,6 +281,9 @@ class ReloadAnswer(RulesInfo):
 
     status: Literal["reloaded", "unchanged"]
     previous_version: str
+    removed_benefits: list[str] = Field(default_factory=list, description="benefits the new rules no longer have")
+    reviews_opened: list[str] = Field(default_factory=list,
+                                      description="termination reviews opened for families holding a removed benefit")
 
 
 class AuditEntry(BaseModel):
@@ -310,10 +314,26 @@ class AuditCheck(BaseModel):
     checked: int
     broken_seq: int | None
     problem: str | None
+    checkpoint_problems: list[str] = Field(default_factory=list,
+                                           description="disagreements with the keyed checkpoints outside the database")
+    checkpoint_seq: int | None = Field(default=None, description="the entry the latest authentic checkpoint names")
+
+
+class RulesHealth(BaseModel):
+    """The rule set this worker serves, and whether it is the database's current generation."""
+
+    version: str
+    generation: int
+    state: Literal["current", "stale"]
+    wanted_version: str | None = None
+    wanted_generation: int | None = None
+    reason: str | None = None
 
 
 class Health(BaseModel):
-    """Liveness."""
+    """Liveness, with the rule set of the worker that answered."""
 
     status: Literal["ok"]
     ruleset_version: str
+    pid: int | None = None
+    rules: RulesHealth | None = None

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_TOKENS_FILE = Path("var/dev-tokens.json")
@@ -32,6 +32,16 @@ class Settings(BaseSettings):
     # How often the calendar scheduler looks for families whose decisions time has moved (0: never).
     calendar_interval_s: float = Field(default=60.0, ge=0)
     log_level: str = "INFO"
+    # Keyed checkpoints of the audit chain's head, outside the database (see service/audit_checkpoint.py).
+    audit_checkpoint_file: Path | None = None
+    audit_key: SecretStr | None = None
+    audit_key_file: Path | None = None
+    audit_checkpoint_seconds: float = Field(default=1.0, ge=0, le=3600)
+    # Failed sign-ins and unknown API tokens per client address before it is refused (429) for the window.
+    auth_failure_limit: int = Field(default=20, ge=1)
+    auth_failure_window_seconds: float = Field(default=60.0, gt=0)
+    # /docs and /openapi.json: "token" (any valid token, swagger-ui served locally) or "off".
+    docs: Literal["token", "off"] = "token"
 
     @model_validator(mode="after")
     def _no_dev_tokens_in_production(self) -> Settings:

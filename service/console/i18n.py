@@ -36,6 +36,9 @@ _T: dict[str, tuple[str, str, str]] = {
     ),
     "error_token_missing": ("Токенді енгізіңіз.", "Введите токен.", "Enter your token."),
     "error_token_unknown": ("Бұл токен танылмады.", "Токен не распознан.", "This token is not recognised."),
+    "error_too_many_attempts": ("Кіру әрекеттері тым көп болды. Біраз күтіп, қайталап көріңіз.",
+                                "Слишком много неудачных попыток входа. Подождите и попробуйте снова.",
+                                "Too many failed sign-in attempts. Please wait a little and try again."),
     "error_token_role": (
         "Бұл тіркелгінің рөлі — «{role}». Консольге тек тексерушілер кіре алады.",
         "У этих учётных данных роль «{role}». Войти в консоль могут только проверяющие.",

@@ -12,6 +12,7 @@ token) is refused at sign-in. The console never accepts an `Authorization` heade
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Annotated
 from urllib.parse import urlencode
@@ -22,8 +23,9 @@ from pydantic import ValidationError
 
 from engine import model
 from service import reviews as review_cases
-from service.console import case_view, i18n, pages, queue_view, session
-from service.deps import Ctx, Db
+from service.console import case_view, i18n, pages, queue_view, server_sessions, session
+from service.context import AppContext
+from service.deps import Ctx, Db, client_address
 from service.errors import ServiceError
 from service.schemas import Resolution
 from service.store import uow
@@ -42,12 +44,39 @@ def _lang(request: Request, requested: str | None, s: session.Session | None) ->
 
 
 def _current(request: Request, requested_lang: str | None) -> tuple[pages.Console, session.Session | None]:
-    """The console and the request's valid session (in the requested language, if any)."""
+    """The console and the request's valid session (in the requested language, if any).
+
+    A signed-in cookie counts only while its server-side session lives (not signed out, not idle,
+    its token still valid); otherwise the visitor is treated as not signed in.
+    """
     console = pages.get(request)
     s = console.sessions.read(request)
+    if s is not None and s.signed_in and not _alive(request.app.state.ctx, console, s):
+        s = None
     if s is not None:
         s = session.with_lang(s, _lang(request, requested_lang, s))
     return console, s
+
+
+def _alive(ctx: AppContext, console: pages.Console, s: session.Session) -> bool:
+    """Whether the server still holds this signed-in session open (ending it if it just ran out)."""
+    if not s.sid:
+        return False
+    now = ctx.clock()
+    idle = dt.timedelta(minutes=console.settings.idle_minutes)
+    with uow.UnitOfWork(ctx.db, write=False) as work:
+        found = server_sessions.check(work.conn, secret=s.sid, tokens=ctx.tokens, now=now, idle=idle)
+    if isinstance(found, str) and found in ("idle", "token_revoked"):
+        with uow.UnitOfWork(ctx.db, write=True) as work:
+            server_sessions.end(work.conn, secret=s.sid, now=now, why=found)
+            work.commit()
+    if isinstance(found, str) or found.reviewer != s.reviewer:
+        return False
+    if found.touch:
+        with uow.UnitOfWork(ctx.db, write=True) as work:
+            server_sessions.touch(work.conn, secret=s.sid, now=now)
+            work.commit()
+    return True
 
 
 def _to_sign_in(console: pages.Console, request: Request, s: session.Session | None, lang: str) -> Response:
@@ -120,28 +149,43 @@ async def sign_in(
     presented = (token or "").strip()
     error = None
     status = 200
-    caller = ctx.tokens.authenticate(presented) if presented else None
-    if not presented:
+    client = client_address(request)
+    wait = ctx.throttle.retry_after(client)
+    caller = ctx.tokens.authenticate(presented) if presented and wait is None else None
+    if wait is not None:
+        error, status = i18n.text(lang, "error_too_many_attempts"), 429
+    elif not presented:
         error, status = i18n.text(lang, "error_token_missing"), 422
     elif caller is None:
+        ctx.throttle.failed(client)
         error, status = i18n.text(lang, "error_token_unknown"), 401
     elif caller.role != REVIEWER:
         error, status = i18n.text(lang, "error_token_role", role=caller.role), 403
     if error is not None or caller is None:
-        return console.render(request, s, "signin.html", status=status, next=_safe_next(next_), error=error,
+        page = console.render(request, s, "signin.html", status=status, next=_safe_next(next_), error=error,
                               path=f"{pages.PREFIX}/signin")
-    return console.redirect(request, _safe_next(next_), session.signed_in(caller.name, lang))
+        if wait is not None:
+            page.headers["Retry-After"] = str(max(1, int(wait + 0.999)))
+        return page
+    with uow.UnitOfWork(ctx.db, write=True) as work:
+        sid = server_sessions.open_session(work.conn, reviewer=caller.name, token=presented, now=ctx.clock())
+        work.commit()
+    return console.redirect(request, _safe_next(next_), session.signed_in(caller.name, lang, sid=sid))
 
 
 @router.post("/signout")
-async def sign_out(request: Request, csrf_token: FormText = None) -> Response:
-    """End the session."""
+async def sign_out(request: Request, ctx: Ctx, csrf_token: FormText = None) -> Response:
+    """End the session, on the server too: the cookie replayed afterwards opens nothing."""
     console, s = _current(request, None)
     lang = _lang(request, None, s)
     if s is None or not s.signed_in:
         return _refused(console, request, None, lang, 401, "refused_not_signed_in")
     if not session.csrf_ok(s, csrf_token):
         return _refused(console, request, s, lang, 403, "refused_form")
+    if s.sid:
+        with uow.UnitOfWork(ctx.db, write=True) as work:
+            server_sessions.end(work.conn, secret=s.sid, now=ctx.clock(), why="signed_out")
+            work.commit()
     fresh = session.with_notice(session.anonymous(lang), {"key": "notice_signed_out"})
     return console.redirect(request, f"{pages.PREFIX}/signin", fresh)
 

@@ -1,8 +1,10 @@
 """The console's session: a signed cookie naming the reviewer, with a CSRF token and the language.
 
 A reviewer signs in once with their bearer token; the token itself is never put in the cookie or
-the page. The cookie holds only the token's name (the reviewer's identity in the audit log), a
-random CSRF token, the chosen language and a one-shot notice, signed with itsdangerous so it
+the page. The cookie holds only the token's name (the reviewer's identity in the audit log), the
+secret naming its server-side session (`server_sessions`: sign-out, a removed or rotated token and
+the idle limit end that for good), a random CSRF token, the chosen language and a one-shot
+notice, signed with itsdangerous so it
 cannot be forged or altered, and timed: it dies after `idle_minutes` without a page view and
 `max_session_hours` after sign-in in any case. It is HttpOnly, SameSite=Strict, path `/console`,
 and Secure except on plain-http localhost (configurable).
@@ -41,6 +43,7 @@ class Session:
     reviewer: str | None = None
     signed_in_at: float | None = None
     notice: dict[str, Any] | None = field(default=None)
+    sid: str | None = None  # the secret naming the server-side session (see `server_sessions`)
 
     @property
     def signed_in(self) -> bool:
@@ -49,7 +52,8 @@ class Session:
 
     def as_dict(self) -> dict[str, Any]:
         """The signed payload."""
-        return {"c": self.csrf, "l": self.lang, "r": self.reviewer, "t": self.signed_in_at, "n": self.notice}
+        return {"c": self.csrf, "l": self.lang, "r": self.reviewer, "t": self.signed_in_at, "n": self.notice,
+                "s": self.sid}
 
 
 def new_csrf() -> str:
@@ -62,9 +66,10 @@ def anonymous(lang: str) -> Session:
     return Session(csrf=new_csrf(), lang=lang)
 
 
-def signed_in(reviewer: str, lang: str, now: float | None = None) -> Session:
+def signed_in(reviewer: str, lang: str, now: float | None = None, sid: str | None = None) -> Session:
     """A new session for a reviewer who has just proved their token (fresh CSRF token)."""
-    return Session(csrf=new_csrf(), lang=lang, reviewer=reviewer, signed_in_at=now if now is not None else time.time())
+    return Session(csrf=new_csrf(), lang=lang, reviewer=reviewer, signed_in_at=now if now is not None else time.time(),
+                   sid=sid)
 
 
 def with_lang(s: Session, lang: str) -> Session:
@@ -97,7 +102,7 @@ class Sessions:
             return None
         try:
             found = Session(csrf=str(data["c"]), lang=str(data["l"]), reviewer=data["r"],
-                            signed_in_at=data["t"], notice=data["n"])
+                            signed_in_at=data["t"], notice=data["n"], sid=data.get("s"))
         except (KeyError, TypeError):
             return None
         if found.reviewer is not None and (

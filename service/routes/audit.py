@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from service import audit
-from service.deps import Auditor, Db
+from service import audit, audit_checkpoint, audit_cli
+from service.deps import Auditor, Ctx, Db
 from service.routes import ERRORS
 from service.schemas import AuditCheck, AuditPage
 
@@ -29,7 +29,11 @@ async def get_audit(
 
 
 @router.get("/v1/audit/verify", response_model=AuditCheck, responses=ERRORS)
-async def verify_audit(db: Db, _caller: Auditor) -> AuditCheck:
-    """Recompute the hash chain; the first broken link, if any (as `familycard audit verify`)."""
-    result = audit.verify(db)
-    return AuditCheck(ok=result.ok, checked=result.checked, broken_seq=result.broken_seq, problem=result.problem)
+async def verify_audit(db: Db, ctx: Ctx, _caller: Auditor) -> AuditCheck:
+    """Recompute the hash chain and compare it with the keyed checkpoints (as `familycard audit verify`)."""
+    report = audit_checkpoint.verify(db, audit_cli.checkpoint_file(ctx.settings))
+    result = report.chain
+    return AuditCheck(ok=report.ok, checked=result.checked, broken_seq=result.broken_seq,
+                      problem=result.problem or (report.problems[0] if report.problems else None),
+                      checkpoint_problems=report.problems,
+                      checkpoint_seq=report.latest.seq if report.latest else None)

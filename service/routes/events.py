@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from service import intake
-from service.deps import Bus, BusOrAuditor, Ctx, Db
+from service import dead_letter_view, intake
+from service.deps import Auditor, Bus, BusOrAuditor, Ctx, Db
 from service.direct import DirectRoute
 from service.errors import ServiceError
 from service.routes import CONFLICT, ERRORS, NOT_FOUND
@@ -42,8 +42,12 @@ async def post_event(request: Request, ctx: Ctx, caller: Bus) -> Response:
 
 
 @router.get("/v1/events/{event_id}", response_model=EventStatus, responses={**ERRORS, **NOT_FOUND})
-async def get_event(event_id: EventId, db: Db, _caller: BusOrAuditor) -> EventStatus:
-    """Whether an event was applied (and what it changed) or rejected (and why)."""
+async def get_event(event_id: EventId, db: Db, caller: BusOrAuditor) -> EventStatus:
+    """Whether an event was applied (and, for auditors, what it changed) or rejected (and why).
+
+    The bus sees the status of its events only: what they decided (amounts, offers, reviews) is
+    for auditors.
+    """
     seen = event_store.get(db, event_id=event_id)
     letters = event_store.dead_letters(db, event_id=event_id)
     attempts = [
@@ -55,7 +59,7 @@ async def get_event(event_id: EventId, db: Db, _caller: BusOrAuditor) -> EventSt
         return EventStatus.model_validate({
             "event_id": event_id, "status": "applied", "type": seen["type"], "family_id": seen["family_id"],
             "occurred_at": seen["occurred_at"], "received_at": seen["received_at"], "late": seen["late"],
-            "effects": seen["effects"], "attempts": attempts,
+            "effects": seen["effects"] if caller.role != "bus" else None, "attempts": attempts,
         })
     if letters:
         last = letters[-1]
@@ -66,14 +70,9 @@ async def get_event(event_id: EventId, db: Db, _caller: BusOrAuditor) -> EventSt
 
 @router.get("/v1/dead-letters/{dead_letter_id}", response_model=DeadLetter, responses={**ERRORS, **NOT_FOUND})
 async def get_dead_letter(
-    dead_letter_id: Annotated[str, Path(min_length=1, max_length=40)], db: Db, _caller: BusOrAuditor
+    dead_letter_id: Annotated[str, Path(min_length=1, max_length=40)], ctx: Ctx, caller: Auditor,
+    unmask: Annotated[bool, Query(description="show IINs in full (audited)")] = False,
 ) -> DeadLetter:
-    """A refused message as received, with its reason (also those without a usable event id)."""
-    letter = event_store.dead_letter(db, letter_id=dead_letter_id)
-    if letter is None:
-        raise ServiceError(404, ["path", "dead_letter_id"], f"no dead letter {dead_letter_id}", "not_found")
-    return DeadLetter(
-        dead_letter_id=letter["id"], event_id=letter["event_id"], type=letter["type"],
-        received_at=letter["received_at"], status_code=letter["status_code"], reason=letter["reason"],
-        raw_body=letter["raw_body"],
-    )
+    """A refused message as received, with its reason, for auditors; IINs masked unless `unmask=true`."""
+    return DeadLetter.model_validate(
+        dead_letter_view.show(ctx, letter_id=dead_letter_id, unmask=unmask, actor=caller.name))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from fastapi import APIRouter, Request, Response
 
 from service.deps import Ctx
@@ -12,8 +14,9 @@ router = APIRouter(tags=["operations"])
 
 @router.get("/healthz", response_model=Health)
 async def healthz(ctx: Ctx) -> Health:
-    """The process is up and serving a rule set."""
-    return Health(status="ok", ruleset_version=ctx.rules.version)
+    """The process is up; the rule set this worker serves and whether it is the current generation."""
+    return Health.model_validate({"status": "ok", "ruleset_version": ctx.rules.version, "pid": os.getpid(),
+                                  "rules": ctx.rules.status()})
 
 
 @router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})

@@ -218,13 +218,14 @@ def create_engine(url: str, *, background_checkpoints: bool = False) -> sa.Engin
     if url.startswith("sqlite"):
         engine = sa.create_engine(
             url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
-            json_serializer=json_dumps, json_deserializer=json_loads,
+            json_serializer=json_dumps, json_deserializer=json_loads, hide_parameters=True,
         )
         _configure_sqlite(engine, autocheckpoint=BACKSTOP_CHECKPOINT_PAGES if background_checkpoints else None)
         _register_writer_lock(engine, engine.url.database)
         return engine
+    # hide_parameters: an error's message (and so the log) never carries the statement's values (IINs).
     return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, json_serializer=json_dumps,
-                            json_deserializer=json_loads)
+                            json_deserializer=json_loads, hide_parameters=True)
 
 
 def _configure_sqlite(engine: sa.Engine, *, autocheckpoint: int | None = None) -> None:

@@ -238,3 +238,31 @@ rollouts = sa.Table(
     sa.Column("updated_at", sa.String(40), nullable=False),
     sa.Column("started_by", sa.String(100), nullable=False),
 )
+
+# Every validated rule set, by content: the files themselves (canonical JSON of {path: text}),
+# addressed by the rulebook version and the full SHA-256 of the content. A worker catching up
+# with a generation loads exactly these files, never the rules directory as it is at that moment.
+rule_sets = sa.Table(
+    "rule_sets",
+    metadata,
+    sa.Column("version", sa.String(80), primary_key=True),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("files", sa.Text, nullable=False),
+    sa.Column("created_at", sa.String(40), nullable=False),
+    sa.Column("created_by", sa.String(100), nullable=False),
+)
+
+# Console sessions held by the server, so that sign-out, a removed or rotated token and the idle
+# limit end them. `id` is the SHA-256 of the secret the cookie carries; `token_sha256` the digest
+# of the token signed in with (a session lives only while that token is still in the tokens file).
+console_sessions = sa.Table(
+    "console_sessions",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("reviewer", sa.String(100), nullable=False),
+    sa.Column("token_sha256", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.String(40), nullable=False),
+    sa.Column("last_seen_at", sa.String(40), nullable=False),
+    sa.Column("ended_at", sa.String(40), nullable=True),
+    sa.Column("ended_why", sa.String(40), nullable=True),
+)

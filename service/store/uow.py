@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from service.store import db
 
 _BEFORE_COMMIT = "familycard.before_commit"
+_AFTER_COMMIT = "familycard.after_commit"
 
 
 def before_commit(conn: sa.Connection, hook: Callable[[sa.Connection], None]) -> None:
@@ -17,6 +18,12 @@ def before_commit(conn: sa.Connection, hook: Callable[[sa.Connection], None]) ->
     hooks: list[Callable[[sa.Connection], None]] = conn.info.setdefault(_BEFORE_COMMIT, [])
     if hook not in hooks:
         hooks.append(hook)
+
+
+def after_commit(conn: sa.Connection, hook: Callable[[], None]) -> None:
+    """Run `hook()` once this unit of work has committed (e.g. a checkpoint of the audit head outside the database)."""
+    hooks: list[Callable[[], None]] = conn.info.setdefault(_AFTER_COMMIT, [])
+    hooks.append(hook)
 
 
 class UnitOfWork:
@@ -69,6 +76,8 @@ class UnitOfWork:
             hook(conn)
         conn.commit()
         self._committed = True
+        for done in conn.info.pop(_AFTER_COMMIT, ()):
+            done()
 
     def __exit__(
         self,
@@ -84,6 +93,7 @@ class UnitOfWork:
             try:
                 conn.info["write"] = False
                 conn.info.pop(_BEFORE_COMMIT, None)
+                conn.info.pop(_AFTER_COMMIT, None)
                 conn.close()
                 self._conn = None
             finally:

@@ -21,15 +21,17 @@ from tests.service.conftest import auth as bearer
 ALLOWED: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/events"): {"bus"},
     ("GET", "/v1/events/{event_id}"): {"bus", "auditor"},
-    ("GET", "/v1/dead-letters/{dead_letter_id}"): {"bus", "auditor"},
+    ("GET", "/v1/dead-letters/{dead_letter_id}"): {"auditor"},  # raw bodies: auditors only (issue 11)
     ("POST", "/v1/eligibility"): {"bus", "analyst"},
     ("GET", "/v1/families/{family_id}"): {"reviewer", "auditor"},
     ("GET", "/v1/families/{family_id}/decisions"): {"reviewer", "auditor"},
     ("GET", "/v1/families/{family_id}/offers"): {"reviewer", "auditor"},
+    ("GET", "/v1/families/{family_id}/payments"): {"reviewer", "auditor"},
     ("GET", "/v1/reviews"): {"reviewer"},
     ("GET", "/v1/reviews/{review_id}"): {"reviewer"},
     ("POST", "/v1/reviews/{review_id}/resolution"): {"reviewer"},
     ("GET", "/v1/rules"): {"analyst"},
+    ("GET", "/v1/rules/rollout"): {"analyst"},
     ("POST", "/v1/rules/reload"): {"analyst"},
     ("GET", "/v1/audit"): {"auditor"},
     ("GET", "/v1/audit/verify"): {"auditor"},

@@ -137,6 +137,8 @@ def test_a_family_life_story_through_the_api_only(any_client: TestClient, databa
     assert "OK" in capsys.readouterr().out
     engine = store_db.create_engine(database_url)
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":  # an insider who owns the table switches its guard off first
+            conn.execute(sa.text("ALTER TABLE audit_log DISABLE TRIGGER USER"))
         conn.execute(sa.text("UPDATE audit_log SET data = :d WHERE seq = 4"), {"d": '{"amount_kzt":1}'})
     engine.dispose()
     assert audit_cli.verify_command(args) == 1

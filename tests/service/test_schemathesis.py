@@ -26,7 +26,9 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Any:
     tokens = folder / "tokens.json"
     tokens.write_text(json.dumps({"tokens": [{"name": f"{r}-1", "role": r, "token": t} for r, t in TOKENS.items()]}))
     app = create_app(make_settings(f"sqlite:///{Path(folder) / 'st.db'}", tokens))
-    return schemathesis.openapi.from_asgi("/openapi.json", app)
+    # The schema is served to token holders only (issue 11).
+    return schemathesis.openapi.from_asgi("/openapi.json", app,
+                                          headers={"Authorization": f"Bearer {TOKENS['analyst']}"})
 
 
 OPERATIONS = [*sorted(ALLOWED), ("GET", "/healthz"), ("GET", "/metrics")]
