@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from service import auth, console, errors, events, metrics, middleware
+from service import auth, console, errors, events, family_page, metrics, middleware
 from service.clock import Clock, utc_now
 from service.context import AppContext
 from service.routes import audit as audit_routes
@@ -86,6 +86,7 @@ def create_app(
     for module in (event_routes, eligibility, families, reviews, rules, audit_routes, health):
         app.include_router(module.router)
     console.install(app)
+    family_page.install(app, development=settings.env == "development")
     app.add_middleware(middleware.BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(middleware.Observe, state=app.state)
     app.openapi = _openapi(app)  # type: ignore[method-assign]

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query
 from service import offers, record
 from service.deps import CaseReader, Ctx, Db
 from service.errors import ServiceError
+from service.family_page import access as family_access
 from service.routes import ERRORS, NOT_FOUND
 from service.schemas import DecisionHistory, FamilyRecord, OfferList
 from service.store import decisions, entitlements, families, reviews
@@ -26,9 +27,10 @@ def _family(db: Any, family_id: str) -> dict[str, Any]:
 
 
 @router.get("/v1/families/{family_id}", response_model=FamilyRecord, responses={**ERRORS, **NOT_FOUND})
-async def get_family(family_id: FamilyId, ctx: Ctx, db: Db, _caller: CaseReader) -> FamilyRecord:
+async def get_family(family_id: FamilyId, ctx: Ctx, db: Db, caller: CaseReader) -> FamilyRecord:
     """The current record, indicators with their source event, entitlements, open offers, pending reviews."""
     row = _family(db, family_id)
+    family_access.record_view(ctx, family_id=family_id, actor=caller.name, via="api")  # shown on the family's page
     now = ctx.clock()
     open_offers = []
     for offer in offer_store.for_family(db, family_id=family_id):
