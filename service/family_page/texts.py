@@ -79,7 +79,7 @@ _T: dict[str, tuple[str, str, str]] = {
         "Сейчас назначенных выплат нет.",
         "No payment is assigned now.",
     ),
-    "since": ("бастап", "с", "from"),
+    "since": ("басталған күні: {date}", "с {date}", "from {date}"),
     "why": ("Неге", "Почему", "Why"),
     "offers": ("Жауап күтетін ұсыныстар", "Предложения, ждущие ответа", "Offers waiting for your answer"),
     "offers_none": ("Ашық ұсыныс жоқ.", "Открытых предложений нет.", "No open offers."),
@@ -118,7 +118,7 @@ _T: dict[str, tuple[str, str, str]] = {
     "appeals_none": ("Шағым берілмеген.", "Жалоб нет.", "No appeals."),
     "appeal_filed": (
         "Шағым қабылданды. Маман {due} дейін жауап береді.",
-        "Жалоба принята. Специалист ответит до {due}.",
+        "Жалоба принята. Специалист ответит до {due}",
         "The appeal is filed. A caseworker will answer by {due}.",
     ),
     "filed_on": ("Берілген күні", "Подана", "Filed"),

@@ -135,7 +135,9 @@ def _day(value: str | None, lang: str) -> str:
 def _amount(amount: int, period: str, lang: str) -> str:
     if period == "notice":
         return texts.text(lang, "notice")
-    return f"{plain.money_text(amount, lang)} {texts.text(lang, 'period_' + period)}"  # type: ignore[arg-type]
+    money = plain.money_text(amount, lang)  # type: ignore[arg-type]
+    words = texts.text(lang, "period_" + period)
+    return f"{words} {money}" if lang == "kk" else f"{money} {words}"  # "ай сайын 86 673 ₸", "86 673 ₸ в месяц"
 
 
 def page(

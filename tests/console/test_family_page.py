@@ -262,3 +262,20 @@ def test_an_unknown_iin_gets_the_same_answer_and_no_message(client: TestClient) 
     assert sent.status_code == 303 and bad.status_code == 422
     with _db(client).connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(tables.outbox)).scalar_one() == 0
+
+
+def test_every_family_page_text_exists_in_three_languages_and_every_asked_key_exists() -> None:
+    import string
+    from pathlib import Path
+
+    from service.family_page import texts
+
+    for key, words in texts._T.items():
+        assert len(words) == 3 and all(w.strip() for w in words), key
+        names = {frozenset(n for _, n, _, _ in string.Formatter().parse(w) if n) for w in words}
+        assert len(names) == 1, f"{key}: placeholders differ"
+    templates = Path(texts.__file__).parent / "templates"
+    asked = set()
+    for path in templates.glob("*.html"):
+        asked |= set(re.findall(r"\bt\('([a-z_]+)'", path.read_text(encoding="utf-8")))
+    assert asked and not asked - set(texts._T)
