@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 import jinja2
@@ -91,7 +91,7 @@ def _notice(lang: str, notice: str | None) -> str | None:
         return None
     key, _, param = notice.partition(":")
     if key == "appeal_filed" and param:
-        return texts.text(lang, key, due=plain.date_text(dt.date.fromisoformat(param), lang))  # type: ignore[arg-type]
+        return texts.text(lang, key, due=plain.date_text(dt.date.fromisoformat(param), cast(plain.Lang, lang)))
     return texts.text(lang, key)
 
 

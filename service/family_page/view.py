@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
@@ -127,15 +127,14 @@ def _name(names: Mapping[str, Mapping[str, str]], benefit: str, lang: str) -> st
 def _day(value: str | None, lang: str) -> str:
     if not value:
         return "—"
-    return plain.date_text(
-        dt.datetime.fromisoformat(value).date() if "T" in value else dt.date.fromisoformat(value), lang
-    )  # type: ignore[arg-type]
+    day = dt.datetime.fromisoformat(value).date() if "T" in value else dt.date.fromisoformat(value)
+    return plain.date_text(day, cast(plain.Lang, lang))
 
 
 def _amount(amount: int, period: str, lang: str) -> str:
     if period == "notice":
         return texts.text(lang, "notice")
-    money = plain.money_text(amount, lang)  # type: ignore[arg-type]
+    money = plain.money_text(amount, cast(plain.Lang, lang))
     words = texts.text(lang, "period_" + period)
     return f"{words} {money}" if lang == "kk" else f"{money} {words}"  # "ай сайын 86 673 ₸", "86 673 ₸ в месяц"
 

@@ -23,9 +23,9 @@ from tests.service import builders as b
 pytestmark = pytest.mark.browser
 
 
-def _outbox_code(server: Server, iin: str) -> str:
+def _outbox_code(live: Server, iin: str) -> str:
     """The newest sign-in code sent to this IIN, read from the server's SMS outbox."""
-    with sqlite3.connect(server.log.parent / "familycard.db") as db:
+    with sqlite3.connect(live.log.parent / "familycard.db") as db:
         row = db.execute(
             "SELECT text_ru FROM outbox WHERE recipient_iin = ? AND sender = 'eGov' ORDER BY rowid DESC LIMIT 1",
             (iin,),
@@ -35,13 +35,13 @@ def _outbox_code(server: Server, iin: str) -> str:
     return text.split("семьи ")[1][:6]
 
 
-def _sign_in(page: Any, server: Server, iin: str) -> None:
+def _sign_in(page: Any, live: Server, iin: str) -> None:
     """The simulated eGov sign-in, as a member does it: IIN, then the code from the SMS."""
-    page.goto(f"{server.url}/family/signin?lang=ru")
+    page.goto(f"{live.url}/family/signin?lang=ru")
     page.get_by_label("ИИН (12 цифр)").fill(iin)
     page.get_by_role("button", name="Получить код").click()
-    page.wait_for_url(f"{server.url}/family/code")
-    page.get_by_label("Код (6 цифр)").fill(_outbox_code(server, iin))
+    page.wait_for_url(f"{live.url}/family/code")
+    page.get_by_label("Код (6 цифр)").fill(_outbox_code(live, iin))
     page.get_by_role("button", name="Войти").click()
 
 
