@@ -34,6 +34,16 @@ def record_view(ctx: AppContext, *, family_id: str, actor: str, via: str, subjec
         work.commit()
 
 
+def record_caseworker_view(ctx: AppContext, *, role: str, name: str, family_id: str, via: str) -> None:
+    """Audit a read of a family's data through the API when the reader is a caseworker (role reviewer).
+
+    Auditors and the bus (which reads offers back with an auditor token) are not caseworkers; their
+    reads stay out of the family's access log, and out of the write path of every bus round trip.
+    """
+    if role == "reviewer":
+        record_view(ctx, family_id=family_id, actor=name, via=via)
+
+
 def views(conn: sa.Connection, *, family_id: str) -> list[dict[str, Any]]:
     """The latest views of this family's data, newest first."""
     found: list[dict[str, Any]] = []

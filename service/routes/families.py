@@ -30,7 +30,7 @@ def _family(db: Any, family_id: str) -> dict[str, Any]:
 async def get_family(family_id: FamilyId, ctx: Ctx, db: Db, caller: CaseReader) -> FamilyRecord:
     """The current record, indicators with their source event, entitlements, open offers, pending reviews."""
     row = _family(db, family_id)
-    family_access.record_view(ctx, family_id=family_id, actor=caller.name, via="api")  # shown on the family's page
+    family_access.record_caseworker_view(ctx, role=caller.role, name=caller.name, family_id=family_id, via="api")
     now = ctx.clock()
     open_offers = []
     for offer in offer_store.for_family(db, family_id=family_id):
@@ -53,13 +53,14 @@ async def get_family(family_id: FamilyId, ctx: Ctx, db: Db, caller: CaseReader) 
 @router.get("/v1/families/{family_id}/decisions", response_model=DecisionHistory,
             responses={**ERRORS, **NOT_FOUND})
 async def get_decisions(
-    family_id: FamilyId, db: Db, _caller: CaseReader,
+    family_id: FamilyId, ctx: Ctx, db: Db, caller: CaseReader,
     benefit: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 200,
     before: Annotated[int | None, Query(ge=1, le=2**62, description="decision ids below this one (paging)")] = None,
 ) -> DecisionHistory:
     """Every decision the family was given, newest first, each with its explanation and rule-set version."""
     _family(db, family_id)
+    family_access.record_caseworker_view(ctx, role=caller.role, name=caller.name, family_id=family_id, via="api")
     found = decisions.history(db, family_id=family_id, benefit=benefit, limit=limit, before=before)
     return DecisionHistory.model_validate({
         "family_id": family_id,
@@ -73,9 +74,10 @@ async def get_decisions(
 
 
 @router.get("/v1/families/{family_id}/offers", response_model=OfferList, responses={**ERRORS, **NOT_FOUND})
-async def get_offers(family_id: FamilyId, ctx: Ctx, db: Db, _caller: CaseReader) -> OfferList:
+async def get_offers(family_id: FamilyId, ctx: Ctx, db: Db, caller: CaseReader) -> OfferList:
     """Every offer made to the family (with its status as of now) and every message sent."""
     _family(db, family_id)
+    family_access.record_caseworker_view(ctx, role=caller.role, name=caller.name, family_id=family_id, via="api")
     now = ctx.clock()
     found = [{**o, "status": offers.effective_status(o, now)} for o in offer_store.for_family(db, family_id=family_id)]
     return OfferList.model_validate({"family_id": family_id, "offers": found,

@@ -11,6 +11,7 @@ from service import record
 from service import reviews as review_cases
 from service.deps import Ctx, Db, Reviewer
 from service.errors import ServiceError
+from service.family_page import access as family_access
 from service.routes import CONFLICT, ERRORS, NOT_FOUND
 from service.schemas import Resolution, ResolutionAnswer, ReviewCase, ReviewQueue, ReviewSummary
 from service.store import families, reviews
@@ -51,11 +52,14 @@ async def list_reviews(
 
 
 @router.get("/v1/reviews/{review_id}", response_model=ReviewCase, responses={**ERRORS, **NOT_FOUND})
-async def get_review(review_id: ReviewId, ctx: Ctx, db: Db, _caller: Reviewer) -> ReviewCase:
+async def get_review(review_id: ReviewId, ctx: Ctx, db: Db, caller: Reviewer) -> ReviewCase:
     """One case: previous and proposed decision with explanations, and the family's indicators."""
     review = reviews.get(db, review_id=review_id)
     if review is None:
         raise ServiceError(404, ["path", "review_id"], f"no review {review_id}", "not_found")
+    # A caseworker's view of the family's data: audited, and listed on the family's page.
+    family_access.record_caseworker_view(ctx, role=caller.role, name=caller.name, family_id=review["family_id"],
+                                         via="api")
     family = families.get(db, family_id=review["family_id"])
     return ReviewCase.model_validate({
         **_summary(review, ctx.clock()),

@@ -279,3 +279,15 @@ def test_every_family_page_text_exists_in_three_languages_and_every_asked_key_ex
     for path in templates.glob("*.html"):
         asked |= set(re.findall(r"\bt\('([a-z_]+)'", path.read_text(encoding="utf-8")))
     assert asked and not asked - set(texts._T)
+
+
+def test_every_caseworker_read_of_the_family_is_audited_and_shown_but_not_the_auditors(client: TestClient) -> None:
+    snapshot, _ = register(client, "FAM-PAGE-8")
+    for path in ("", "/decisions", "/offers"):
+        assert client.get(f"/v1/families/FAM-PAGE-8{path}", headers=bearer("reviewer")).status_code == 200
+        assert client.get(f"/v1/families/FAM-PAGE-8{path}", headers=bearer("auditor")).status_code == 200
+    seen = client.get("/v1/audit", params={"kind": "family.viewed"}, headers=bearer("auditor")).json()["entries"]
+    assert [(e["actor"], e["data"]["via"]) for e in seen] == [("reviewer-ana", "api")] * 3
+    family_sign_in(client, snapshot["members"][0]["iin"], lang="en")
+    page = client.get("/family/FAM-PAGE-8?lang=en").text
+    assert page.count("<td>reviewer-ana</td>") == 3 and "auditor-1" not in page
