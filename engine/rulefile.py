@@ -240,7 +240,10 @@ def _texts(ctx: _Ctx, doc: yamlpos.Located, key: yamlpos.PathKey, raw: Any) -> T
     if not isinstance(raw, dict) or not all(
         isinstance(raw.get(lang), str) and raw.get(lang) for lang in ("kk", "ru", "en")
     ):
-        ctx.errors.append(doc.error(key, "schema", "expected texts in kk, ru and en"))
+        missing = [lang for lang in LANGS if not (isinstance(raw, dict) and isinstance(raw.get(lang), str)
+                                                 and raw.get(lang))]
+        said = f" (the text in '{missing[0]}' is missing)" if isinstance(raw, dict) and missing else ""
+        ctx.errors.append(doc.error(key, "schema", f"expected texts in kk, ru and en{said}"))
         return None
     ctx.unknown_keys(doc, key, raw, {"kk", "ru", "en"}, "texts")
     return Texts(kk=raw["kk"], ru=raw["ru"], en=raw["en"])

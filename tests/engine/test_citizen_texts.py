@@ -288,3 +288,18 @@ def test_lint_refuses_a_legal_basis_given_in_english_only(rules: Path) -> None:
     path.write_text(text[:start] + "legal_basis: Social Code No. 224-VII, art. 207.\n" + text[end:], encoding="utf-8")
     e = _codes(rules)["missing-text"]
     assert e.path.endswith("pension_notice.yaml") and "'legal_basis'" in e.message
+
+
+def test_familycard_rules_lint_refuses_a_benefit_without_its_kazakh_texts(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from service import cli
+
+    broken = tmp_path / "rules"
+    shutil.copytree(RULES, broken)
+    path = broken / "benefits" / "survivor_benefit.yaml"
+    text = path.read_text(encoding="utf-8")
+    # The first condition's Kazakh text (and its wrapped lines) removed.
+    path.write_text(re.sub(r"(?m)^ {10}kk: .*\n( {12,}\S.*\n)*", "", text, count=1), encoding="utf-8")
+    capsys.readouterr()
+    assert cli.main(["rules", "lint", str(broken)]) == 1
+    out = capsys.readouterr().out
+    assert "rules/benefits/survivor_benefit.yaml:" in out and "the text in 'kk' is missing" in out
