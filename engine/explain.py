@@ -298,8 +298,9 @@ _WORDS: dict[str, dict[plain.Lang, str]] = {
         "en": "What next: the notice will come by SMS from 1414.",
     },
     "next_review": {
-        "kk": "Әрі қарай: маман {date} дейін шешім қабылдайды. Мерзім өтіп кетсе, әрекетсіздікке шағым беруге болады.",
-        "ru": "Что дальше: специалист примет решение до {date}. Если срок пройдёт без решения, можно обжаловать "
+        "kk": "Әрі қарай: маманның шешім қабылдау мерзімі — {date}. Мерзім өтіп кетсе, әрекетсіздікке шағым "
+        "беруге болады.",
+        "ru": "Что дальше: до {date} решение примет специалист. Если срок пройдёт без решения, можно обжаловать "
         "бездействие.",
         "en": "What next: a caseworker will decide by {date}. If the date passes with no decision, you can appeal "
         "against the delay.",

@@ -117,7 +117,7 @@ _T: dict[str, tuple[str, str, str]] = {
     "appeals": ("Шағымдар", "Жалобы", "Appeals"),
     "appeals_none": ("Шағым берілмеген.", "Жалоб нет.", "No appeals."),
     "appeal_filed": (
-        "Шағым қабылданды. Маман {due} дейін жауап береді.",
+        "Шағым қабылданды. Маманның жауап беру мерзімі — {due}.",
         "Жалоба принята. Специалист ответит до {due}",
         "The appeal is filed. A caseworker will answer by {due}.",
     ),
