@@ -105,17 +105,20 @@ class Assessment:
         outcome = self.outcomes[i]
         counts = cb.decision_lookups
         if counts[0] >= MEMO_TRIAL and counts[1] < MEMO_MIN_HITS * counts[0]:
-            return explain.decision_dict(self.program, cb, outcome, self.env, self.values)
+            return explain.decision_dict(self.program, cb, outcome, self.env, self.values, self.as_of)
         values = self.values
         # The type is part of the key: 1, 1.0 and True are equal in Python but explained differently.
-        key = (outcome, *((type(v), v) for v in (values.get(n) for n in cb.reads)))
+        # The summary of a decision a person must check (or of a benefit not in force) shows a date
+        # counted from the evaluation date, so that date is part of the key for those decisions.
+        dated = outcome.status == "not_in_force" or bool(outcome.triggers) or outcome.status == "insufficient_data"
+        key = (outcome, self.as_of if dated else None, *((type(v), v) for v in (values.get(n) for n in cb.reads)))
         counts[0] += 1
         memo = cb.decisions
         found = memo.get(key)
         if found is not None:
             counts[1] += 1
             return found
-        found = explain.decision_dict(self.program, cb, outcome, self.env, values)
+        found = explain.decision_dict(self.program, cb, outcome, self.env, values, self.as_of)
         if len(memo) >= MEMO_SIZE:
             memo.clear()
         memo[key] = found

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from engine import expr, indicators
+from engine import expr, indicators, rulefile
 from engine.errors import EvaluationError
 from engine.rulefile import Benefit, DeprivationRule, Rulebook, Version, WellbeingModel
 
@@ -90,13 +90,15 @@ class CompiledBenefit:
     explained: list[ExplainedCondition] = field(default_factory=list)
     requires: tuple[str, ...] = ()
     trigger_reasons: tuple[str, ...] = ()
-    # Summaries already written, by (status, detail): families share most of them, and a shared
+    # Summaries already written, by outcome and the values they show: families share most of them, and a shared
     # string costs nothing to build and less to serialise (see `explain`). Bounded by `explain`.
-    summaries: dict[tuple[str, str], tuple[str, str, str]] = field(default_factory=dict, compare=False, repr=False)
+    summaries: dict[tuple[Any, ...], tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
     # Whole explained decisions already written, by outcome and the values of every indicator the
     # benefit reads (see `assessment.Assessment.decision`), with the lookups and hits so far.
     decisions: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict, compare=False, repr=False)
     decision_lookups: list[int] = field(default_factory=lambda: [0, 0], compare=False, repr=False)
+    # The unit of every name the version's citizen-facing texts show (KZT, share, persons, ...).
+    units: dict[str, str] = field(default_factory=dict)
 
     @functools.cached_property
     def reads(self) -> tuple[str, ...]:
@@ -113,6 +115,8 @@ class CompiledBenefit:
         # name, e.g. behind a parameter that is false in this epoch) and the amount arithmetic.
         for shown in self.shown:
             found.update(shown)
+        # ... and every indicator a citizen-facing text shows (folding never drops those).
+        found.update(n for n in self.units if n in indicators.REGISTRY)
         for case in self.cases:
             found.update(case.arithmetic[1])
         return tuple(sorted(found - set(self.lets)))
@@ -269,6 +273,7 @@ def compile_epoch(book: Rulebook, start: dt.date, end: dt.date) -> Program:
                 for c, fn, names in zip(v.conditions, cb.cond_fns, cb.shown, strict=True)
             ]
             cb.requires = tuple(v.requires)
+            cb.units = text_units(book, v)
             cb.trigger_reasons = tuple(reason for reason, _ in cb.triggers)
             for n in [
                 *cb.conditions,
@@ -279,6 +284,7 @@ def compile_epoch(book: Rulebook, start: dt.date, end: dt.date) -> Program:
             ]:
                 names |= expr.names(n)
             names |= set(v.requires)
+            names |= {n for n in cb.units if n in indicators.REGISTRY}
         compiled.append(cb)
     wb_folder = _Folder(params, {})
     wellbeing = [(d, _normalise(wb_folder(d.when.node))) for d in book.wellbeing.deprivations]
@@ -302,6 +308,30 @@ def compile_epoch(book: Rulebook, start: dt.date, end: dt.date) -> Program:
     program.wellbeing_shown = [(d.id, d.dimension, float(d.weight)) for d, _ in wellbeing]
     _build_durable(program)
     return program
+
+
+def text_units(book: Rulebook, v: Version) -> dict[str, str]:
+    """The unit of each name a version's texts show: the indicator's, the parameter's, or a let's.
+
+    A let has no declared unit: it is an amount in tenge when its expression reads one, else a number.
+    """
+    texts = [*v.condition_texts, *(c.text for c in v.cases if c.text), *(t.text for t in v.triggers if t.text)]
+    names: set[str] = set()
+    for t in texts:
+        for lang_text in (t.kk, t.ru, t.en):
+            names.update(m.group(1) for m in rulefile.PLACEHOLDER.finditer(lang_text))
+
+    def unit(n: str, seen: frozenset[str] = frozenset()) -> str:
+        if n in indicators.REGISTRY:
+            return indicators.REGISTRY[n].unit
+        if n in book.params.params:
+            return book.params.params[n].unit
+        if n in v.lets and n not in seen:
+            inner = [unit(m, seen | {n}) for m in expr.names(v.lets[n].node)]
+            return "KZT" if "KZT" in inner else "number"
+        return "number"
+
+    return {n: unit(n) for n in sorted(names)}
 
 
 def _shown_name(name: str, cb: CompiledBenefit) -> ShownName:

@@ -9,24 +9,20 @@ keeps the two equal on every benefit of every family.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, ROUND_UP, Decimal
 from typing import Any
 
-from engine import decision, expr, indicators
+from engine import decision, expr, indicators, plain
 from engine.compiler import CompiledBenefit, CompiledCase, Program, scalar
-from engine.rulefile import Level, Rulebook
+from engine.decision import Texts
+from engine.rulefile import PLACEHOLDER, Level, Rulebook
 
 CENT = Decimal("0.01")
 TENGE = Decimal(1)
 ROUNDING = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN, "up": ROUND_UP, "down": ROUND_DOWN}
 
-PERIOD_WORDS = {
-    "monthly": ("ай сайын", "в месяц", "per month"),
-    "quarterly": ("тоқсан сайын", "в квартал", "per quarter"),
-    "one_time": ("біржолғы", "единовременно", "one-time"),
-    "notice": ("хабарлама", "уведомление", "notice"),
-}
 
 
 @dataclass(frozen=True)
@@ -145,9 +141,10 @@ def decide(
     outcome: Outcome,
     env: dict[str, expr.Value],
     values: dict[str, indicators.IndicatorValue],
+    as_of: dt.date | None = None,
 ) -> decision.Decision:
     """The full decision on one benefit, with its explanation, from an evaluator's outcome."""
-    return decision.Decision.model_validate(decision_dict(program, cb, outcome, env, values))
+    return decision.Decision.model_validate(decision_dict(program, cb, outcome, env, values, as_of))
 
 
 def decision_dict(
@@ -156,6 +153,7 @@ def decision_dict(
     outcome: Outcome,
     env: dict[str, expr.Value],
     values: dict[str, indicators.IndicatorValue],
+    as_of: dt.date | None = None,
 ) -> dict[str, Any]:
     """The decision as plain JSON data, in the field order of `decision.Decision`.
 
@@ -179,7 +177,7 @@ def decision_dict(
         formula = case.formula_source
         formula_values = f"{arithmetic(case, env)} = {expr.format_number(exact)}"
     conditions: list[dict[str, object]] = []
-    failed: list[str] = []
+    holds_all: list[bool] = []
     if cb.version is not None:
         for text, fn, names in cb.explained:
             holds = bool(fn(env))
@@ -193,14 +191,7 @@ def decision_dict(
                 elif is_param:
                     shown[n] = param
             conditions.append({"rule": text, "holds": holds, "values": shown})
-            if not holds:
-                # "rule [name = value, ...]", or the rule alone when it shows nothing.
-                said = text
-                sep = " ["
-                for k, v in shown.items():
-                    said = f"{said}{sep}{k} = {v}"
-                    sep = ", "
-                failed.append(said + "]" if shown else said)
+            holds_all.append(holds)
         miss = [r for r in cb.requires if values.get(r) is None] if cb.requires else []
     else:
         miss = []
@@ -220,7 +211,7 @@ def decision_dict(
         "review_reasons": reasons,
         "legal_basis": b.legal_basis,
         "explanation": {
-            "summary": _summary(cb, status, rounded, failed, miss, program),
+            "summary": _summary(program, cb, outcome, rounded, holds_all, env, values, as_of or program.start),
             "conditions": conditions,
             "parameters": cb.param_view,
             "parameter_dates": cb.param_dates,
@@ -236,62 +227,215 @@ def decision_dict(
 # afresh: a summary is then written again, never wrong. Most families share a few summaries (the
 # same unmet condition, the same amount), and a shared string is also cheaper to serialise.
 SUMMARY_MEMO = 128
+# How many working days a caseworker has to decide, when the rules give it (`rules/parameters`).
+REVIEW_DAYS_PARAM = "review.decision_working_days"
+
+# The fixed words of a summary, per language: what was decided, the labels, the next step.
+_WORDS: dict[str, dict[plain.Lang, str]] = {
+    "eligible": {
+        "kk": "«{name}»: отбасыға {period} {amount} тағайындалады.",
+        "ru": "«{name}»: семье положено {amount} {period}.",
+        "en": "{name}: the family is entitled to {amount} {period}.",
+    },
+    "eligible_checked": {
+        "kk": "«{name}»: есеп бойынша отбасыға {period} {amount} тиесілі; шешімді маман тексереді.",
+        "ru": "«{name}»: по расчёту семье положено {amount} {period}; решение проверит специалист.",
+        "en": "{name}: by the calculation the family is entitled to {amount} {period}; a caseworker will check it.",
+    },
+    "notice": {
+        "kk": "«{name}»: отбасы мүшесіне хабарлама жіберіледі.",
+        "ru": "«{name}»: члену семьи будет направлено уведомление.",
+        "en": "{name}: a notice will be sent to a family member.",
+    },
+    "not_eligible": {
+        "kk": "«{name}»: қазір отбасының бұл төлемге құқығы жоқ.",
+        "ru": "«{name}»: сейчас у семьи нет права на эту выплату.",
+        "en": "{name}: the family is not entitled to this payment now.",
+    },
+    "notice_not_due": {
+        "kk": "«{name}»: қазір хабарлама қажет емес.",
+        "ru": "«{name}»: сейчас уведомление не требуется.",
+        "en": "{name}: no notice is due now.",
+    },
+    "not_eligible_checked": {
+        "kk": "«{name}»: жүйе бұл төлемге негіз таппады, бірақ бұл әлі шешім емес: істі маман тексереді.",
+        "ru": "«{name}»: система не нашла оснований для этой выплаты, но это ещё не решение: дело проверит специалист.",
+        "en": "{name}: the system found no grounds for this payment, but this is not a decision yet: "
+        "a caseworker will check the case.",
+    },
+    "insufficient_data": {
+        "kk": "«{name}»: шешім қабылдауға деректер жеткіліксіз, шешімді маман қабылдайды. Бұл бас тарту емес.",
+        "ru": "«{name}»: данных для решения недостаточно, решение примет специалист. Это не отказ.",
+        "en": "{name}: there is not enough data to decide, so a caseworker will decide. This is not a refusal.",
+    },
+    "not_in_force": {
+        "kk": "«{name}»: {date} күні бұл төлем қолданыста емес.",
+        "ru": "«{name}»: на {date} эта выплата не действует.",
+        "en": "{name}: this payment is not in force on {date}.",
+    },
+    "why": {"kk": "Негізі: ", "ru": "Основания: ", "en": "Why: "},
+    "not_met": {"kk": "Орындалмаған шарт: ", "ru": "Не выполнено условие: ", "en": "Not met: "},
+    "no_band": {
+        "kk": "Отбасының жағдайына төлемнің бірде-бір мөлшері сәйкес келмейді.",
+        "ru": "Ни один размер выплаты не подходит к положению семьи.",
+        "en": "No amount of this payment fits the family's situation.",
+    },
+    "checked": {"kk": "Маман тексереді: ", "ru": "Проверит специалист: ", "en": "A caseworker will check: "},
+    "missing": {"kk": "Жетіспейтін деректер: ", "ru": "Не хватает данных: ", "en": "Missing: "},
+    "computed": {"kk": "Қалай есептелді: ", "ru": "Как рассчитано: ", "en": "How it is computed: "},
+    "basis": {"kk": "Құқықтық негіз: ", "ru": "Правовое основание: ", "en": "Legal basis: "},
+    "next_offer": {
+        "kk": "Әрі қарай: отбасы бұл төлемді әлі алмаса, 1414 нөмірінен SMS келеді; келісу үшін оған 1 деп "
+        "жауап беріңіз.",
+        "ru": "Что дальше: если семья ещё не получает эту выплату, придёт SMS с номера 1414; чтобы согласиться, "
+        "ответьте на него цифрой 1.",
+        "en": "What next: if the family does not receive this payment yet, an SMS will come from 1414; "
+        "reply 1 to accept.",
+    },
+    "next_notice": {
+        "kk": "Әрі қарай: хабарлама 1414 нөмірінен SMS арқылы келеді.",
+        "ru": "Что дальше: уведомление придёт по SMS с номера 1414.",
+        "en": "What next: the notice will come by SMS from 1414.",
+    },
+    "next_review": {
+        "kk": "Әрі қарай: маманның шешім қабылдау мерзімі — {date}. Мерзім өтіп кетсе, әрекетсіздікке шағым "
+        "беруге болады.",
+        "ru": "Что дальше: до {date} решение примет специалист. Если срок пройдёт без решения, можно обжаловать "
+        "бездействие.",
+        "en": "What next: a caseworker will decide by {date}. If the date passes with no decision, you can appeal "
+        "against the delay.",
+    },
+    "next_review_undated": {
+        "kk": "Әрі қарай: шешімді белгіленген мерзімде маман қабылдайды.",
+        "ru": "Что дальше: решение в установленный срок примет специалист.",
+        "en": "What next: a caseworker will decide within the legal time limit.",
+    },
+    "object": {
+        "kk": "Келіспесеңіз, отбасы парақшасында (eGov) немесе ХҚКО-да шағым беріңіз; оны маман қарайды.",
+        "ru": "Если вы не согласны, подайте жалобу на странице семьи (eGov) или в ЦОН; её рассмотрит специалист.",
+        "en": "If you disagree, file an appeal on the family's page (eGov) or at a public service centre; "
+        "a caseworker will consider it.",
+    },
+}
+
+PERIOD_PHRASES: dict[str, dict[plain.Lang, str]] = {
+    "monthly": {"kk": "ай сайын", "ru": "в месяц", "en": "a month"},
+    "quarterly": {"kk": "тоқсан сайын", "ru": "в квартал", "en": "a quarter"},
+    "one_time": {"kk": "біржолғы", "ru": "единовременно", "en": "once"},
+    "notice": {"kk": "", "ru": "", "en": ""},
+}
 
 
 def _summary(
-    cb: CompiledBenefit, status: str, amount: int, failed: list[str], miss: list[str], program: Program
+    program: Program,
+    cb: CompiledBenefit,
+    outcome: Outcome,
+    rounded: int,
+    holds: list[bool],
+    env: dict[str, expr.Value],
+    values: dict[str, indicators.IndicatorValue],
+    as_of: dt.date,
 ) -> dict[str, str]:
-    if status == "eligible":
-        detail = "" if cb.benefit.period == "notice" else f"{amount:,}".replace(",", " ")
-    elif status == "insufficient_data":
-        detail = ", ".join(miss)
-    elif status == "not_in_force":
-        detail = program.start.isoformat()
-    else:
-        detail = "; ".join(failed) if failed else "no amount band applies"
-    key = (status, detail)
+    """The decision in words a family reads, assembled from the rule file's texts.
+
+    What was decided; the two or three facts that decided it with their values; the amount and how
+    it was computed; the legal basis; what happens next. A decision a person still has to check
+    never reads as final.
+    """
+    v = cb.version
+    status = outcome.status
+    reasons = review_reasons(cb, outcome)
+    dated = status == "not_in_force" or bool(reasons)
+    shown = {n: _placeholder_value(n, cb, program, env, values) for n in cb.units} if v is not None else {}
+    key = (outcome, rounded, tuple(holds), as_of if dated else None, tuple((type(x), x) for x in shown.values()))
     texts = cb.summaries.get(key)
     if texts is None:
-        texts = _write_summary(cb, status, detail)
+        texts = tuple(_write(program, cb, outcome, rounded, holds, shown, as_of, reasons, lang) for lang in plain.LANGS)
         if len(cb.summaries) >= SUMMARY_MEMO:
             cb.summaries.clear()
         cb.summaries[key] = texts
     return {"kk": texts[0], "ru": texts[1], "en": texts[2]}
 
 
-def _write_summary(cb: CompiledBenefit, status: str, detail: str) -> tuple[str, str, str]:
-    """The summary in Kazakh, Russian and English; `detail` is the amount, the missing data, the date or the failure."""
-    n = cb.benefit.name
-    kk_p, ru_p, en_p = PERIOD_WORDS[cb.benefit.period]
+def _placeholder_value(
+    n: str, cb: CompiledBenefit, program: Program, env: dict[str, expr.Value],
+    values: dict[str, indicators.IndicatorValue],
+) -> object:
+    if n in values:
+        return values[n]
+    if n in cb.lets:
+        let = cb.lets[n]
+        if isinstance(let, expr.Num | expr.Str | expr.Bool):
+            return let.value
+        return cb.let_fns[n](env)
+    if n in program.params:
+        return program.params[n][0]
+    return env.get(n)
+
+
+def _fill(text: str, shown: dict[str, object], units: dict[str, str], lang: plain.Lang) -> str:
+    return PLACEHOLDER.sub(lambda m: plain.value_text(shown.get(m.group(1)), units.get(m.group(1), ""), lang), text)
+
+
+def _write(
+    program: Program, cb: CompiledBenefit, outcome: Outcome, rounded: int, holds: list[bool],
+    shown: dict[str, object], as_of: dt.date, reasons: list[str], lang: plain.Lang,
+) -> str:
+    b = cb.benefit
+    w = {k: t[lang] for k, t in _WORDS.items()}
+    name = getattr(b.name, lang)
+    status = outcome.status
+    v = cb.version
+    notice = b.period == "notice"
+
+    def say(t: Texts) -> str:
+        return _fill(getattr(t, lang), shown, cb.units, lang)
+
+    if status == "not_in_force" or v is None:
+        return w["not_in_force"].format(name=name, date=plain.date_text(as_of, lang))
+    checked = [t for t in (v.triggers[k].text for k in outcome.triggers) if t is not None]
+    parts: list[str] = []
+    amount_words = {"name": name, "amount": plain.money_text(rounded, lang), "period": PERIOD_PHRASES[b.period][lang]}
     if status == "eligible":
-        if cb.benefit.period == "notice":
-            return (
-                f"«{n.kk}»: хабарлама жіберіледі.",
-                f"«{n.ru}»: будет направлено уведомление.",
-                f"{n.en}: a notice is due.",
-            )
-        return (
-            f"Отбасы «{n.kk}» алуға құқылы: {detail} теңге ({kk_p}).",
-            f"Семья имеет право на «{n.ru}»: {detail} тенге ({ru_p}).",
-            f"The family is eligible for the {n.en}: {detail} KZT ({en_p}).",
-        )
-    if status == "insufficient_data":
-        return (
-            f"«{n.kk}» бойынша шешім үшін деректер жеткіліксіз ({detail}); маман тексереді.",
-            f"Недостаточно данных для решения по «{n.ru}» ({detail}); решение примет специалист.",
-            f"Not enough data to decide on the {n.en} ({detail}); a caseworker will decide.",
-        )
-    if status == "not_in_force":
-        return (
-            f"«{n.kk}» {detail} күні қолданылмайды.",
-            f"«{n.ru}» не действует на {detail}.",
-            f"The {n.en} is not in force on {detail}.",
-        )
-    return (
-        f"Отбасы «{n.kk}» алуға құқылы емес: шарт орындалмады ({detail}).",
-        f"Семья не имеет права на «{n.ru}»: не выполнено условие ({detail}).",
-        f"The family is not eligible for the {n.en}: a condition does not hold ({detail}).",
-    )
+        if notice:
+            parts.append(w["notice"].format(name=name))
+        else:
+            parts.append(w["eligible_checked" if reasons else "eligible"].format(**amount_words))
+        facts = [say(t) for t, h in zip(v.condition_texts, holds, strict=True) if h][:3]
+        if facts:
+            parts.append(w["why"] + " ".join(plain.lower_first(f) if i == 0 else f for i, f in enumerate(facts)))
+        case = v.cases[outcome.case].text if outcome.case is not None else None
+        if case is not None and not notice:
+            parts.append(w["computed"] + plain.lower_first(say(case)))
+    elif status == "insufficient_data":
+        parts.append(w["insufficient_data"].format(name=name))
+        if v.missing_text is not None:
+            parts.append(w["missing"] + plain.lower_first(say(v.missing_text)))
+    else:
+        parts.append(w["not_eligible_checked" if reasons else "notice_not_due" if notice else "not_eligible"].format(
+            name=name))
+        failed = [say(t) for t, h in zip(v.condition_texts, holds, strict=True) if not h][:3]
+        if failed:
+            parts.append(w["not_met"] + " ".join(plain.lower_first(f) if i == 0 else f for i, f in enumerate(failed)))
+        else:
+            parts.append(w["no_band"])
+    if checked:
+        parts.append(w["checked"] + " ".join(plain.lower_first(say(t)) if i == 0 else say(t)
+                                               for i, t in enumerate(checked)))
+    if b.basis is not None:
+        parts.append(w["basis"] + getattr(b.basis, lang))
+    if reasons:
+        days = program.params.get(REVIEW_DAYS_PARAM)
+        if days is not None:
+            by = plain.add_working_days(as_of, int(str(days[0])))
+            parts.append(w["next_review"].format(date=plain.date_text(by, lang)))
+        else:
+            parts.append(w["next_review_undated"])
+    elif status == "eligible":
+        parts.append(w["next_notice"] if notice else w["next_offer"] if b.proactive else "")
+    if status != "eligible" or reasons or not notice:
+        parts.append(w["object"])
+    return " ".join(p for p in parts if p)
 
 
 def wellbeing(program: Program, env: dict[str, expr.Value], book_model: Rulebook) -> decision.Wellbeing:

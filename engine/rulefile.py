@@ -23,17 +23,24 @@ from engine import expr, indicators, parameters, yamlpos
 from engine.decision import Period, Texts
 from engine.errors import RuleError
 
-BENEFIT_KEYS = {"id", "name", "legal_basis", "period", "proactive", "sex_basis", "description", "versions", "note"}
-VERSION_KEYS = {"effective", "let", "conditions", "amount", "review", "requires", "note"}
-AMOUNT_KEYS = {"formula", "cases"}
-CASE_KEYS = {"id", "when", "formula"}
-TRIGGER_KEYS = {"when", "reason", "note"}
-CONDITION_KEYS = {"rule", "note"}
+BENEFIT_KEYS = {
+    "id", "name", "legal_basis", "sources", "period", "proactive", "sex_basis", "description", "versions", "note"
+}
+VERSION_KEYS = {"effective", "let", "conditions", "amount", "review", "requires", "missing", "note"}
+AMOUNT_KEYS = {"formula", "cases", "text"}
+CASE_KEYS = {"id", "when", "formula", "text"}
+TRIGGER_KEYS = {"when", "reason", "text", "note"}
+CONDITION_KEYS = {"rule", "text", "note"}
 WELLBEING_KEYS = {"model_version", "note", "poverty_cutoff", "deprivations", "levels"}
 DEPRIVATION_KEYS = {"id", "dimension", "deprived_when", "weight", "note"}
 LEVEL_KEYS = {"level", "below", "label"}
 PERIODS = ("one_time", "monthly", "quarterly", "notice")
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+LANGS = ("kk", "ru", "en")
+PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+# What a citizen-facing text never shows: identifiers (snake_case), operators, Python literals,
+# source tags and the analysts' "UNCONFIRMED" marks.
+NOT_FOR_CITIZENS = re.compile(r"_|>=|<=|==|!=|\[S\d|\bTrue\b|\bFalse\b|\bNone\b|UNCONFIRMED")
 FOREVER = dt.date(9999, 12, 31)
 
 
@@ -50,19 +57,21 @@ class Source:
 
 @dataclass(frozen=True)
 class Case:
-    """One amount band: when it applies and its formula."""
+    """One amount band: when it applies, its formula, and how it is computed in a family's words."""
 
     id: str
     when: Source | None
     formula: Source
+    text: Texts | None = None
 
 
 @dataclass(frozen=True)
 class Trigger:
-    """A per-benefit reason to send a decision to a person."""
+    """A per-benefit reason to send a decision to a person, and what the family is told about it."""
 
     reason: str
     when: Source
+    text: Texts | None = None
 
 
 @dataclass
@@ -77,6 +86,10 @@ class Version:
     triggers: list[Trigger]
     requires: list[str]
     line: int
+    # What a family reads: each condition as a sentence with its values (same order as
+    # `conditions`), and what is missing when a required indicator is unknown.
+    condition_texts: list[Texts] = field(default_factory=list)
+    missing_text: Texts | None = None
 
     def sources(self) -> list[Source]:
         """Every expression of this version: lets, conditions, amount bands, review triggers."""
@@ -108,6 +121,10 @@ class Benefit:
     sex_basis: str | None
     versions: list[Version]
     path: str
+    # The legal basis as a family reads it, per language (`legal_basis` is its English text), and
+    # the analysts' source tags ([S6]...), which stay out of every citizen-facing text.
+    basis: Texts | None = None
+    sources: str = ""
 
     def version_at(self, when: dt.date) -> Version | None:
         """The version in force on `when`."""
@@ -223,10 +240,92 @@ def _texts(ctx: _Ctx, doc: yamlpos.Located, key: yamlpos.PathKey, raw: Any) -> T
     if not isinstance(raw, dict) or not all(
         isinstance(raw.get(lang), str) and raw.get(lang) for lang in ("kk", "ru", "en")
     ):
-        ctx.errors.append(doc.error(key, "schema", "expected texts in kk, ru and en"))
+        missing = [lang for lang in LANGS if not (isinstance(raw, dict) and isinstance(raw.get(lang), str)
+                                                 and raw.get(lang))]
+        said = f" (the text in '{missing[0]}' is missing)" if isinstance(raw, dict) and missing else ""
+        ctx.errors.append(doc.error(key, "schema", f"expected texts in kk, ru and en{said}"))
         return None
     ctx.unknown_keys(doc, key, raw, {"kk", "ru", "en"}, "texts")
     return Texts(kk=raw["kk"], ru=raw["ru"], en=raw["en"])
+
+
+def _citizen_text(
+    ctx: _Ctx, doc: yamlpos.Located, key: yamlpos.PathKey, raw: Any, allowed: dict[str, expr.Type], what: str
+) -> Texts | None:
+    """A text a family reads, in kk, ru and en, its placeholders checked against the rule's names.
+
+    `{name}` shows the value of a name the rule has (`allowed`: the names of its expression, with
+    the lets it uses and their names); a yes/no name cannot be shown (it would read "True"), so the
+    sentence has to say it in words. Outside placeholders a text may not carry an identifier, an
+    operator or a source tag: that is the trace's business, not the family's.
+    """
+    if raw is None:
+        ctx.errors.append(
+            doc.error(key, "missing-text", f"{what} needs '{key[-1]}: {{kk, ru, en}}': the sentence a family reads")
+        )
+        return None
+    if not isinstance(raw, dict):
+        ctx.errors.append(doc.error(key, "missing-text", f"{what}: 'text' is {{kk, ru, en}}"))
+        return None
+    ctx.unknown_keys(doc, key, raw, set(LANGS), "texts")
+    out: dict[str, str] = {}
+    for lang in LANGS:
+        text = raw.get(lang)
+        if not isinstance(text, str) or not text.strip():
+            ctx.errors.append(doc.error(key, "missing-text", f"{what}: the text in '{lang}' is missing"))
+            continue
+        text = " ".join(text.split())
+        for err in text_problems(text, allowed):
+            ctx.errors.append(doc.error((*key, lang), err[0], f"{what} ({lang}): {err[1]}", err[2]))
+        out[lang] = text
+    if len(out) < len(LANGS):
+        return None
+    return Texts(**out)
+
+
+def text_problems(text: str, allowed: dict[str, expr.Type] | None) -> list[tuple[str, str, str | None]]:
+    """Why a citizen-facing text is refused: (code, message, suggestion) for each problem.
+
+    `allowed` None skips the placeholder check (texts with no placeholders at all, e.g. a name).
+    """
+    problems: list[tuple[str, str, str | None]] = []
+    for m in PLACEHOLDER.finditer(text):
+        name = m.group(1)
+        if allowed is None:
+            problems.append(("placeholder", f"this text has no placeholders, found '{{{name}}}'", None))
+        elif name not in allowed:
+            problems.append(
+                ("unknown-placeholder", f"'{{{name}}}' is not a name of this rule", expr.suggest(name, list(allowed)))
+            )
+        elif allowed[name] == "bool":
+            problems.append(
+                ("bool-placeholder", f"'{{{name}}}' is yes/no and would read True/False: say it in words", None)
+            )
+    rest = PLACEHOLDER.sub("", text)
+    if "{" in rest or "}" in rest:
+        problems.append(("placeholder", "an unmatched brace: placeholders are written {name}", None))
+    found = NOT_FOR_CITIZENS.search(rest)
+    if found:
+        problems.append(
+            ("citizen-text", f"'{found.group(0)}' is an identifier, operator or source tag, not plain language", None)
+        )
+    return problems
+
+
+def _allowed_names(ctx: _Ctx, nodes: list[expr.Node], lets: dict[str, Source],
+                   let_types: dict[str, expr.Type]) -> dict[str, expr.Type]:
+    """The names a text may show: those of its expressions, and of the lets they use (transitively)."""
+    names: set[str] = set()
+    todo = [n for node in nodes for n in expr.names(node)]
+    while todo:
+        n = todo.pop()
+        if n in names:
+            continue
+        names.add(n)
+        if n in lets:
+            todo.extend(expr.names(lets[n].node))
+    types = {**ctx.types, **let_types}
+    return {n: types.get(n, "number") for n in sorted(names)}
 
 
 def _date(ctx: _Ctx, doc: yamlpos.Located, key: yamlpos.PathKey, raw: Any, default: dt.date | None) -> dt.date | None:
@@ -255,6 +354,16 @@ def _load_benefit(ctx: _Ctx, doc: yamlpos.Located) -> Benefit | None:
     if bid is not None and (not isinstance(bid, str) or not ID_RE.match(bid)):
         ctx.errors.append(doc.error(("id",), "id", "the id is snake_case (a-z, 0-9, _), starting with a letter"))
     name = _texts(ctx, doc, ("name",), data.get("name")) if "name" in data else None
+    if name is not None:
+        for lang in LANGS:
+            for code, msg, hint in text_problems(getattr(name, lang), None):
+                ctx.errors.append(doc.error(("name", lang), code, f"the name ({lang}): {msg}", hint))
+    basis = None
+    if "legal_basis" in data:
+        basis = _citizen_text(ctx, doc, ("legal_basis",), data.get("legal_basis"), {}, "'legal_basis'")
+    sources = data.get("sources")
+    if sources is not None and not isinstance(sources, str):
+        ctx.errors.append(doc.error(("sources",), "schema", "'sources' is text: the analysts' source tags"))
     period = data.get("period")
     if period is not None and period not in PERIODS:
         ctx.errors.append(
@@ -275,18 +384,20 @@ def _load_benefit(ctx: _Ctx, doc: yamlpos.Located) -> Benefit | None:
         v = _load_version(ctx, doc, ("versions", i), raw)
         if v is not None:
             versions.append(v)
-    if len(ctx.errors) > before or name is None:
+    if len(ctx.errors) > before or name is None or basis is None:
         return None
     _check_periods(ctx, doc, versions)
     benefit = Benefit(
         str(bid),
         name,
-        str(data.get("legal_basis", "")),
+        basis.en,
         cast(Period, period),
         bool(data.get("proactive", True)),
         str(sex_basis) if sex_basis else None,
         sorted(versions, key=lambda v: v.start),
         doc.path,
+        basis,
+        " ".join(str(sources).split()) if sources else "",
     )
     _check_sex_basis(ctx, benefit)
     return benefit
@@ -340,19 +451,25 @@ def _load_version(ctx: _Ctx, doc: yamlpos.Located, key: yamlpos.PathKey, raw: An
             lets[str(lname)] = src
             let_types[str(lname)] = t or "number"
     conditions: list[Source] = []
+    condition_texts: list[Texts] = []
     raw_conds = raw.get("conditions")
     if not isinstance(raw_conds, list) or not raw_conds:
         ctx.errors.append(doc.error((*key, "conditions"), "schema", "'conditions' is a non-empty list of expressions"))
         raw_conds = []
     for j, c in enumerate(raw_conds):
         ckey: yamlpos.PathKey = (*key, "conditions", j)
+        raw_text = None
         if isinstance(c, dict):
             ctx.unknown_keys(doc, ckey, c, CONDITION_KEYS, "a condition")
+            raw_text = c.get("text")
             ckey, c = (*ckey, "rule"), c.get("rule")
         src = ctx.expression(doc, ckey, c, "bool", let_types)
         if src is not None:
+            allowed = _allowed_names(ctx, [src.node], lets, let_types)
+            text = _citizen_text(ctx, doc, (*key, "conditions", j, "text"), raw_text, allowed, "a condition")
             conditions.append(src)
-    cases = _load_amount(ctx, doc, (*key, "amount"), raw.get("amount"), let_types)
+            condition_texts.append(text or Texts(kk="", ru="", en=""))
+    cases = _load_amount(ctx, doc, (*key, "amount"), raw.get("amount"), let_types, lets)
     triggers: list[Trigger] = []
     raw_review = raw.get("review") or []
     if not isinstance(raw_review, list):
@@ -366,15 +483,26 @@ def _load_version(ctx: _Ctx, doc: yamlpos.Located, key: yamlpos.PathKey, raw: An
         ctx.unknown_keys(doc, tkey, t, TRIGGER_KEYS, "a review trigger")
         src = ctx.expression(doc, (*tkey, "when"), t["when"], "bool", let_types)
         if src is not None:
-            triggers.append(Trigger(str(t["reason"]), src))
+            allowed = _allowed_names(ctx, [src.node], lets, let_types)
+            text = _citizen_text(ctx, doc, (*tkey, "text"), t.get("text"), allowed, "a review trigger")
+            triggers.append(Trigger(str(t["reason"]), src, text))
+    missing_text = None
+    if requires or "missing" in raw:
+        missing_text = _citizen_text(
+            ctx, doc, (*key, "missing"), raw.get("missing"), {}, "a version with 'requires' (what is missing)"
+        )
     _check_optional_use(ctx, requires, expressions(lets, conditions, cases, triggers))
     if start is None or end is None:
         return None
-    return Version(start, end, lets, conditions, cases, triggers, [str(r) for r in requires], doc.pos(key)[0])
+    return Version(
+        start, end, lets, conditions, cases, triggers, [str(r) for r in requires], doc.pos(key)[0],
+        condition_texts, missing_text,
+    )
 
 
 def _load_amount(
-    ctx: _Ctx, doc: yamlpos.Located, key: yamlpos.PathKey, raw: Any, let_types: dict[str, expr.Type]
+    ctx: _Ctx, doc: yamlpos.Located, key: yamlpos.PathKey, raw: Any, let_types: dict[str, expr.Type],
+    lets: dict[str, Source],
 ) -> list[Case]:
     if not isinstance(raw, dict) or not (("formula" in raw) ^ ("cases" in raw)):
         ctx.errors.append(doc.error(key, "schema", "'amount' needs either 'formula' or 'cases'"))
@@ -382,7 +510,13 @@ def _load_amount(
     ctx.unknown_keys(doc, key, raw, AMOUNT_KEYS, "'amount'")
     if "formula" in raw:
         src = ctx.expression(doc, (*key, "formula"), raw["formula"], "number", let_types)
-        return [Case("amount", None, src)] if src else []
+        if src is None:
+            return []
+        allowed = _allowed_names(ctx, [src.node], lets, let_types)
+        text = _citizen_text(ctx, doc, (*key, "text"), raw.get("text"), allowed, "the amount")
+        return [Case("amount", None, src, text)]
+    if "text" in raw:
+        ctx.errors.append(doc.error((*key, "text"), "schema", "with 'cases', each case carries its own 'text'"))
     cases: list[Case] = []
     raw_cases = raw["cases"]
     if not isinstance(raw_cases, list) or not raw_cases:
@@ -401,7 +535,9 @@ def _load_amount(
         when = ctx.expression(doc, (*ckey, "when"), c["when"], "bool", let_types)
         formula = ctx.expression(doc, (*ckey, "formula"), c["formula"], "number", let_types)
         if when and formula:
-            cases.append(Case(str(c["id"]), when, formula))
+            allowed = _allowed_names(ctx, [when.node, formula.node], lets, let_types)
+            text = _citizen_text(ctx, doc, (*ckey, "text"), c.get("text"), allowed, f"the amount case '{c['id']}'")
+            cases.append(Case(str(c["id"]), when, formula, text))
     return cases
 
 

@@ -28,6 +28,7 @@ from service import (
     docs,
     errors,
     events,
+    family_page,
     leases,
     metrics,
     middleware,
@@ -153,6 +154,7 @@ def create_app(
         app.include_router(module.router)
     console.install(app)
     docs.install(app, page=settings.docs == "token")
+    family_page.install(app, development=settings.env == "development")
     app.add_middleware(middleware.BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(middleware.Observe, state=app.state)
     app.openapi = _openapi(app)  # type: ignore[method-assign]

@@ -103,7 +103,9 @@ def resolve(ctx: AppContext, *, review_id: str, resolution: str, reason: str, re
                 "again", "review_resolved")
         now = ctx.clock()
         effect: dict[str, Any] | None = None
-        if resolution == "approve":
+        # An appeal (service.family_page.appeals) carries nothing out by itself: the answer and its
+        # reason are what the family reads; a change it calls for comes through the usual cases.
+        if resolution == "approve" and review["kind"] != "appeal":
             effect = _carry_out(ctx, conn, review, now, reviewer)
         status = "approved" if resolution == "approve" else "rejected"
         reviews.update(

@@ -209,7 +209,9 @@ class ReviewSummary(BaseModel):
     age_days: float
     previous_amount_kzt: int | None
     proposed_amount_kzt: int
-    effective_from: str = Field(description="the day the change takes effect if approved: the day the right changed")
+    effective_from: str | None = Field(
+        default=None, description="the day the change takes effect if approved: the day the right changed"
+    )
     why: dict[str, str] | None = Field(
         default=None, description="what time did, in words (kk, ru, en), when the calendar proposed the change"
     )

@@ -156,6 +156,25 @@ class Case:
     history: list[HistoryRow]
     history_all: list[HistoryRow]
     audit: list[AuditRow] = field(default_factory=list)
+    appeal: AppealInfo | None = None
+
+
+@dataclass(frozen=True)
+class AppealInfo:
+    """An appeal filed on the family's page: against what, the citizen's own text, by whom, answer due."""
+
+    against: str
+    text: str
+    member: str
+    due: str
+
+
+def _appeal(lang: str, review: Mapping[str, Any]) -> AppealInfo | None:
+    found = review["proposed"].get("appeal") if review["kind"] == "appeal" else None
+    if not found:
+        return None
+    return AppealInfo(i18n.code(lang, "reason", f"appeal_{found.get('against')}"), str(found.get("text", "")),
+                      str(found.get("member", "")), str(found.get("due", "")))
 
 
 def case(
@@ -200,6 +219,7 @@ def case(
         history=[h for h in history if h.benefit_id == review["benefit"]],
         history_all=history,
         audit=audit_trail(conn, lang=lang, family_id=review["family_id"], review_id=review_id),
+        appeal=_appeal(lang, review),
     )
 
 

@@ -16,6 +16,19 @@ LANG_NAMES: dict[str, str] = {"kk": "Қазақша", "ru": "Русский", "e
 
 # key: (kk, ru, en)
 _T: dict[str, tuple[str, str, str]] = {
+    # appeals from the family's page
+    "appeal_heading": ("Азаматтың шағымы", "Жалоба гражданина", "The citizen's appeal"),
+    "appeal_against": ("Неге қарсы", "На что", "Against"),
+    "appeal_text": ("Азаматтың мәтіні", "Текст гражданина", "The citizen's text"),
+    "appeal_member": ("Берген", "Подал(а)", "Filed by"),
+    "appeal_due": ("Жауап мерзімі", "Ответить до", "Answer due by"),
+    "appeal_approve_label": ("Мақұлдау: шағымды қанағаттандыру", "Одобрить: удовлетворить жалобу",
+                             "Approve: uphold the appeal"),
+    "appeal_reject_label": ("Қабылдамау: шағымды қанағаттандырмау", "Отклонить: отказать в жалобе",
+                            "Reject: dismiss the appeal"),
+    "appeal_hint": ("Мақұлдау — шағым қанағаттандырылды, қабылдамау — қанағаттандырылмады; себебін отбасы көреді.",
+                    "Одобрить — жалоба удовлетворена, отклонить — не удовлетворена; причину увидит семья.",
+                    "Approve upholds the appeal, reject dismisses it; the family reads your reason."),
     # layout
     "app_title": ("Отбасының цифрлық картасы · тексеру консолі", "Цифровая карта семьи · консоль проверки",
                   "Digital Family Card · review console"),
@@ -226,6 +239,11 @@ _CODES: dict[str, tuple[str, str, str]] = {
     "kind.reduction": ("Азайту", "Уменьшение", "Reduction"),
     "kind.grant": ("Тағайындау (белгіленген)", "Назначение (с отметкой)", "Grant (flagged)"),
     "kind.increase": ("Көбейту (белгіленген)", "Увеличение (с отметкой)", "Increase (flagged)"),
+    "kind.appeal": ("Шағым", "Жалоба", "Appeal"),
+    "reason.appeal_decision": ("Отбасы шешімге шағым берді", "Семья обжалует решение", "The family appeals a decision"),
+    "reason.appeal_inaction": ("Отбасы әрекетсіздікке шағым берді (мерзім өтті)",
+                               "Семья обжалует бездействие (срок прошёл)",
+                               "The family appeals a delay (past the deadline)"),
     # review statuses
     "review.pending": ("күтуде", "ожидает", "pending"),
     "review.approved": ("мақұлданды", "одобрено", "approved"),

@@ -27,6 +27,7 @@ from service.console import case_view, i18n, pages, queue_view, server_sessions,
 from service.context import AppContext
 from service.deps import Ctx, Db, client_address
 from service.errors import ServiceError
+from service.family_page import access as family_access
 from service.schemas import Resolution
 from service.store import uow
 
@@ -228,6 +229,8 @@ async def case_page(request: Request, review_id: ReviewId, ctx: Ctx, db: Db, lan
                        overdue_days=console.settings.overdue_days)
     if found is None:
         return console.render(request, s, "not_found.html", status=404, review_id=review_id)
+    # Every view of a family's data by a caseworker is audited, and the family's page shows it.
+    family_access.record_view(ctx, family_id=found.family_id, actor=str(s.reviewer), via="console", subject=review_id)
     return console.render(request, s, "case.html", case=found, errors=[], entered={}, conflict=None)
 
 

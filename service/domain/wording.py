@@ -10,37 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from engine import plain
 from engine.clocks import Moment
 from engine.decision import Texts
 
-_RU_MONTHS = (
-    "января",
-    "февраля",
-    "марта",
-    "апреля",
-    "мая",
-    "июня",
-    "июля",
-    "августа",
-    "сентября",
-    "октября",
-    "ноября",
-    "декабря",
-)
-_KK_MONTHS = (
-    "қаңтар",
-    "ақпан",
-    "наурыз",
-    "сәуір",
-    "мамыр",
-    "маусым",
-    "шілде",
-    "тамыз",
-    "қыркүйек",
-    "қазан",
-    "қараша",
-    "желтоқсан",
-)
 # The month in the locative ("on": маусымда) and the ablative ("from": маусымнан), as Kazakh writes dates.
 _KK_ON = (
     "қаңтарда",
@@ -70,25 +43,11 @@ _KK_FROM = (
     "қарашадан",
     "желтоқсаннан",
 )
-_EN_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 
 def date_kk(d: dt.date) -> str:
     """'2026 жылғы 15 маусым'."""
-    return f"{d.year} жылғы {d.day} {_KK_MONTHS[d.month - 1]}"
+    return plain.date_text(d, "kk")
 
 
 def date_kk_on(d: dt.date) -> str:
@@ -103,17 +62,17 @@ def date_kk_from(d: dt.date) -> str:
 
 def date_ru(d: dt.date) -> str:
     """'15 июня 2026 г.'."""
-    return f"{d.day} {_RU_MONTHS[d.month - 1]} {d.year} г."
+    return plain.date_text(d, "ru")
 
 
 def date_en(d: dt.date) -> str:
     """'15 June 2026'."""
-    return f"{d.day} {_EN_MONTHS[d.month - 1]} {d.year}"
+    return plain.date_text(d, "en")
 
 
-def tenge(amount: int) -> str:
-    """'69 330 ₸' (a narrow no-break space between the groups, as both languages write it)."""
-    return f"{amount:,}".replace(",", "\u202f") + " ₸"
+def tenge(amount: int, lang: plain.Lang) -> str:
+    """'69 330 ₸' (kk, ru), '69,330 ₸' (en)."""
+    return plain.money_text(amount, lang)
 
 
 def _years(months: int) -> str:
@@ -198,9 +157,9 @@ def amount_change(*, name: Texts, amount_kzt: int, effective: dt.date, because: 
     tail_ru = f" Причина: {because.ru}." if because else ""
     tail_en = f" Why: {because.en}." if because else ""
     return Texts(
-        kk=f"1414: «{name.kk}» мөлшері {date_kk_from(effective)} бастап {tenge(amount_kzt)} болды.{tail_kk} "
+        kk=f"1414: «{name.kk}» мөлшері {date_kk_from(effective)} бастап {tenge(amount_kzt, 'kk')} болды.{tail_kk} "
         "Ештеңе істеудің қажеті жоқ.",
-        ru=f"1414: размер выплаты «{name.ru}» с {date_ru(effective)} составляет {tenge(amount_kzt)}.{tail_ru} "
+        ru=f"1414: размер выплаты «{name.ru}» с {date_ru(effective)} составляет {tenge(amount_kzt, 'ru')}.{tail_ru} "
         "Ничего делать не нужно.",
-        en=f"1414: '{name.en}' is {tenge(amount_kzt)} from {date_en(effective)}.{tail_en} Nothing to do.",
+        en=f"1414: '{name.en}' is {tenge(amount_kzt, 'en')} from {date_en(effective)}.{tail_en} Nothing to do.",
     )

@@ -12,6 +12,7 @@ from service.calendar import today
 from service.deps import CaseReader, Ctx, Db
 from service.domain import payments
 from service.errors import ServiceError
+from service.family_page import access as family_access
 from service.routes import ERRORS, NOT_FOUND
 from service.schemas import DecisionHistory, FamilyRecord, OfferList, Payments
 from service.store import decisions, entitlements, families, reviews
@@ -29,9 +30,10 @@ def _family(db: Any, family_id: str) -> dict[str, Any]:
 
 
 @router.get("/v1/families/{family_id}", response_model=FamilyRecord, responses={**ERRORS, **NOT_FOUND})
-async def get_family(family_id: FamilyId, ctx: Ctx, db: Db, _caller: CaseReader) -> FamilyRecord:
+async def get_family(family_id: FamilyId, ctx: Ctx, db: Db, caller: CaseReader) -> FamilyRecord:
     """The current record, indicators with their source event, entitlements, open offers, pending reviews."""
     row = _family(db, family_id)
+    family_access.record_caseworker_view(ctx, role=caller.role, name=caller.name, family_id=family_id, via="api")
     now = ctx.clock()
     open_offers = []
     for offer in offer_store.for_family(db, family_id=family_id):
@@ -116,13 +118,15 @@ def _entitlement_views(db: Any, family_id: str, day: dt.date) -> list[dict[str, 
 @router.get("/v1/families/{family_id}/payments", response_model=Payments, responses={**ERRORS, **NOT_FOUND})
 async def get_payments(
     family_id: FamilyId,
+    ctx: Ctx,
     db: Db,
-    _caller: CaseReader,
+    caller: CaseReader,
     from_: Annotated[str, Query(alias="from", pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="first month, YYYY-MM")],
     to: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="last month, YYYY-MM")],
 ) -> Payments:
     """What is due to the family for each month and benefit (one-time payments in the month of their date)."""
     _family(db, family_id)
+    family_access.record_caseworker_view(ctx, role=caller.role, name=caller.name, family_id=family_id, via="api")
     first, last = payments.month_start(from_), payments.month_start(to)
     if last < first:
         raise ServiceError(422, ["query", "to"], f"'to' ({to}) is before 'from' ({from_})", "value_error")
@@ -143,14 +147,16 @@ async def get_payments(
 @router.get("/v1/families/{family_id}/decisions", response_model=DecisionHistory, responses={**ERRORS, **NOT_FOUND})
 async def get_decisions(
     family_id: FamilyId,
+    ctx: Ctx,
     db: Db,
-    _caller: CaseReader,
+    caller: CaseReader,
     benefit: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 200,
     before: Annotated[int | None, Query(ge=1, le=2**62, description="decision ids below this one (paging)")] = None,
 ) -> DecisionHistory:
     """Every decision the family was given, newest first, each with its explanation and rule-set version."""
     _family(db, family_id)
+    family_access.record_caseworker_view(ctx, role=caller.role, name=caller.name, family_id=family_id, via="api")
     found = decisions.history(db, family_id=family_id, benefit=benefit, limit=limit, before=before)
     return DecisionHistory.model_validate(
         {
@@ -181,9 +187,10 @@ async def get_decisions(
 
 
 @router.get("/v1/families/{family_id}/offers", response_model=OfferList, responses={**ERRORS, **NOT_FOUND})
-async def get_offers(family_id: FamilyId, ctx: Ctx, db: Db, _caller: CaseReader) -> OfferList:
+async def get_offers(family_id: FamilyId, ctx: Ctx, db: Db, caller: CaseReader) -> OfferList:
     """Every offer made to the family (with its status as of now) and every message sent."""
     _family(db, family_id)
+    family_access.record_caseworker_view(ctx, role=caller.role, name=caller.name, family_id=family_id, via="api")
     now = ctx.clock()
     found = [{**o, "status": offers.effective_status(o, now)} for o in offer_store.for_family(db, family_id=family_id)]
     return OfferList.model_validate(

@@ -11,6 +11,7 @@ from service import record
 from service import reviews as review_cases
 from service.deps import Ctx, Db, Reviewer
 from service.errors import ServiceError
+from service.family_page import access as family_access
 from service.routes import CONFLICT, ERRORS, NOT_FOUND
 from service.schemas import Resolution, ResolutionAnswer, ReviewCase, ReviewQueue, ReviewSummary
 from service.store import families, reviews
@@ -24,18 +25,36 @@ def _summary(review: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
     previous = review["previous"] or {}
     holding = previous.get("holding") or {}
     return {
-        **{k: review[k] for k in ("review_id", "family_id", "region", "benefit", "kind", "status", "reasons",
-                                  "created_at", "resolved_at", "reviewer")},
-        "age_seconds": round(age, 3), "age_days": round(age / 86400, 3),
-        "previous_amount_kzt": holding.get("amount_kzt"), "proposed_amount_kzt": review["proposed"]["amount_kzt"],
-        "effective_from": review["proposed"].get("effective_from") or review["proposed"]["target"]["as_of"],
+        **{
+            k: review[k]
+            for k in (
+                "review_id",
+                "family_id",
+                "region",
+                "benefit",
+                "kind",
+                "status",
+                "reasons",
+                "created_at",
+                "resolved_at",
+                "reviewer",
+            )
+        },
+        "age_seconds": round(age, 3),
+        "age_days": round(age / 86400, 3),
+        "previous_amount_kzt": holding.get("amount_kzt"),
+        "proposed_amount_kzt": review["proposed"]["amount_kzt"],
+        "effective_from": review["proposed"].get("effective_from")
+        or (review["proposed"].get("target") or {}).get("as_of"),
         "why": review["proposed"].get("why"),
     }
 
 
 @router.get("/v1/reviews", response_model=ReviewQueue, responses=ERRORS)
 async def list_reviews(
-    ctx: Ctx, db: Db, _caller: Reviewer,
+    ctx: Ctx,
+    db: Db,
+    _caller: Reviewer,
     status: Literal["pending", "approved", "rejected", "superseded", "all"] = "pending",
     benefit: Annotated[str | None, Query(max_length=64)] = None,
     region: Annotated[str | None, Query(max_length=8)] = None,
@@ -45,32 +64,51 @@ async def list_reviews(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> ReviewQueue:
     """The review queue, oldest first, with each case's age; filter by benefit, region, reason, kind."""
-    found = reviews.search(db, status=None if status == "all" else status, benefit=benefit, region=region,
-                           kind=kind, reason=reason, limit=limit, offset=offset)
+    found = reviews.search(
+        db,
+        status=None if status == "all" else status,
+        benefit=benefit,
+        region=region,
+        kind=kind,
+        reason=reason,
+        limit=limit,
+        offset=offset,
+    )
     now = ctx.clock()
     items = [ReviewSummary.model_validate(_summary(r, now)) for r in found]
     return ReviewQueue(count=len(items), reviews=items)
 
 
 @router.get("/v1/reviews/{review_id}", response_model=ReviewCase, responses={**ERRORS, **NOT_FOUND})
-async def get_review(review_id: ReviewId, ctx: Ctx, db: Db, _caller: Reviewer) -> ReviewCase:
+async def get_review(review_id: ReviewId, ctx: Ctx, db: Db, caller: Reviewer) -> ReviewCase:
     """One case: previous and proposed decision with explanations, and the family's indicators."""
     review = reviews.get(db, review_id=review_id)
     if review is None:
         raise ServiceError(404, ["path", "review_id"], f"no review {review_id}", "not_found")
+    # A caseworker's view of the family's data: audited, and listed on the family's page.
+    family_access.record_caseworker_view(
+        ctx, role=caller.role, name=caller.name, family_id=review["family_id"], via="api"
+    )
     family = families.get(db, family_id=review["family_id"])
-    return ReviewCase.model_validate({
-        **_summary(review, ctx.clock()),
-        "previous": review["previous"], "proposed": review["proposed"], "resolution": review["resolution"],
-        "resolution_reason": review["resolution_reason"], "event_id": review["event_id"],
-        "indicators": record.indicators_view(family["indicators"]) if family else {},
-    })
+    return ReviewCase.model_validate(
+        {
+            **_summary(review, ctx.clock()),
+            "previous": review["previous"],
+            "proposed": review["proposed"],
+            "resolution": review["resolution"],
+            "resolution_reason": review["resolution_reason"],
+            "event_id": review["event_id"],
+            "indicators": record.indicators_view(family["indicators"]) if family else {},
+        }
+    )
 
 
-@router.post("/v1/reviews/{review_id}/resolution", response_model=ResolutionAnswer,
-             responses={**ERRORS, **NOT_FOUND, **CONFLICT})
+@router.post(
+    "/v1/reviews/{review_id}/resolution", response_model=ResolutionAnswer, responses={**ERRORS, **NOT_FOUND, **CONFLICT}
+)
 async def resolve(review_id: ReviewId, body: Resolution, ctx: Ctx, caller: Reviewer) -> ResolutionAnswer:
     """Approve (carry out) or reject (keep the current entitlement) a pending case, with a reason."""
-    answer = review_cases.resolve(ctx, review_id=review_id, resolution=body.resolution, reason=body.reason,
-                                  reviewer=caller.name)
+    answer = review_cases.resolve(
+        ctx, review_id=review_id, resolution=body.resolution, reason=body.reason, reviewer=caller.name
+    )
     return ResolutionAnswer.model_validate(answer)

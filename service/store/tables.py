@@ -266,3 +266,20 @@ console_sessions = sa.Table(
     sa.Column("ended_at", sa.String(40), nullable=True),
     sa.Column("ended_why", sa.String(40), nullable=True),
 )
+
+# One-time sign-in codes of the family's page (the simulated eGov sign-in). Neither the IIN nor the
+# code is stored: only keyed digests, the masked IIN for the audit log, and what throttling needs.
+citizen_codes = sa.Table(
+    "citizen_codes",
+    metadata,
+    sa.Column("code_id", sa.String(40), primary_key=True),
+    sa.Column("iin_digest", sa.String(64), nullable=False),
+    sa.Column("member", sa.String(16), nullable=False),  # the masked IIN
+    sa.Column("family_id", sa.String(64), nullable=True),  # null: no family holds this IIN
+    sa.Column("code_digest", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.String(40), nullable=False),
+    sa.Column("expires_at", sa.String(40), nullable=False),
+    sa.Column("used_at", sa.String(40), nullable=True),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Index("ix_citizen_codes_iin_created", "iin_digest", "created_at"),
+)

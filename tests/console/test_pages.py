@@ -86,7 +86,7 @@ def test_the_case_page_sets_the_current_and_proposed_decisions_side_by_side_with
     assert "<code>children_under_18_or_students</code> = 3" in proposed and "— <strong>failed</strong>" in proposed
     assert "Termination" in proposed and "not eligible" in proposed
     for side in (current, proposed):
-        assert "Social Code No. 224-VII" in side  # the legal basis, from the rule file
+        assert "No. 224-VII" in side  # the legal basis, from the rule file
         assert "<code>mrp</code> = 4325 (from 2026-01-01)" in side  # a parameter with its date
     indicators = page[page.index('id="indicators-used"'):page.index('id="indicators-all"')]
     assert "children_under_18_or_students" in indicators and "death.registered" in indicators

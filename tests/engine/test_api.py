@@ -43,7 +43,10 @@ def test_an_ineligible_decision_names_the_failed_condition_and_its_values(engine
     assert not d.eligible and d.status == "not_eligible" and d.amount_kzt == 0
     failed = [c for c in d.explanation.conditions if not c.holds]
     assert failed and failed[0].values["children_under_18_or_students"] == 3
-    assert "children_under_18_or_students" in d.explanation.summary.en
+    # The summary says it in words, with the family's value and the one needed, not the rule's identifiers.
+    assert "in the family: 3; at least 4 are needed" in d.explanation.summary.en
+    assert "в семье: 3; нужно не меньше 4" in d.explanation.summary.ru
+    assert "children_under_18_or_students" not in d.explanation.summary.en
 
 
 def test_amounts_follow_the_date_of_the_parameters(engine):

@@ -25,7 +25,7 @@ def test_remembered_decisions_equal_freshly_explained_ones(engine: Engine) -> No
     for raw in population.families(600, seed=5, prefix="MEMO-"):
         assessed = engine.assess(model.Family.model_validate(raw), day)
         for i, cb in enumerate(prog.benefits):
-            fresh = explain.decision_dict(prog, cb, assessed.outcomes[i], assessed.env, assessed.values)
+            fresh = explain.decision_dict(prog, cb, assessed.outcomes[i], assessed.env, assessed.values, day)
             assert assessed.decision(i) == fresh, cb.benefit.id
     hits = {cb.benefit.id: cb.decision_lookups[1] for cb in prog.benefits}
     assert hits["large_family_allowance"] > 500  # shared by most families

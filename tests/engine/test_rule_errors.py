@@ -59,13 +59,13 @@ def test_unknown_indicator_is_named_with_a_suggestion_and_exact_column(rules):
     path = rules / "benefits" / "large_family_allowance.yaml"
     line = _edit(
         path,
-        "      - children_under_18_or_students >= large_family.min_children",
-        "      - chidren_under_18_or_students >= large_family.min_children",
+        "      - rule: children_under_18_or_students >= large_family.min_children",
+        "      - rule: chidren_under_18_or_students >= large_family.min_children",
     )
     e = _one(_errors(rules), "unknown-name")
-    assert (e.path, e.line, e.column) == ("rules/benefits/large_family_allowance.yaml", line, 9)
+    assert (e.path, e.line, e.column) == ("rules/benefits/large_family_allowance.yaml", line, 15)
     assert e.suggestion == "children_under_18_or_students"
-    assert str(e).startswith(f"rules/benefits/large_family_allowance.yaml:{line}:9: unknown indicator")
+    assert str(e).startswith(f"rules/benefits/large_family_allowance.yaml:{line}:15: unknown indicator")
 
 
 def test_an_error_inside_an_expression_adds_its_offset_to_the_yaml_column(rules):
@@ -76,7 +76,7 @@ def test_an_error_inside_an_expression_adds_its_offset_to_the_yaml_column(rules)
         "children_under_18_or_students >= large_family.min_childrn",
     )
     e = _one(_errors(rules), "unknown-name")
-    assert (e.line, e.column) == (line, 9 + len("children_under_18_or_students >= "))
+    assert (e.line, e.column) == (line, 15 + len("children_under_18_or_students >= "))
     assert e.suggestion == "large_family.min_children"
 
 

@@ -95,7 +95,7 @@ def check_the_story(client: Any, clock: Clock) -> None:
     box = client.get(f"/v1/families/{FAMILY}/offers", headers=auth("reviewer")).json()["messages"]
     notices = [m for m in box if "Уведомление" in m["text_ru"]]
     assert len(notices) == 1, [m["text_ru"] for m in box]
-    raised = [m for m in box if "69\u202f330 ₸" in m["text_ru"]]
+    raised = [m for m in box if "69 330 ₸" in m["text_ru"]]
     assert len(raised) == 1 and "1 января 2026 г." in raised[0]["text_ru"]
 
     tick = client.get(f"/v1/events/calendar:{FAMILY}:2026-06-15", headers=auth("auditor"))
