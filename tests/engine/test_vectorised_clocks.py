@@ -134,3 +134,14 @@ def test_a_death_in_an_unknown_family_is_named(engine, edge):
     broken = tables.Tables(part.families, part.members, pl.concat([part.deceased, stray]))
     with pytest.raises(tables.PopulationError, match=r"deceased\.family_id.*FAM-NOWHERE"):
         vclocks.next_change(engine.schedule(DATES[0]), broken, DATES[0])
+
+
+def test_the_benchmark_times_the_column_and_checks_it(tmp_path, capsys):
+    from loadtests import bench_next_change
+    from synthetic import vectorised
+
+    vectorised.generate(800, 3, dt.date(2026, 3, 1), tmp_path, progress=False)
+    assert bench_next_change.main(["--population", str(tmp_path), "--repeat", "1", "--check", "800"]) == 0
+    printed = capsys.readouterr().out
+    assert "800 families" in printed and "projected for 6,300,000 families" in printed
+    assert "checked against Engine.next_change on 800 families: equal" in printed
