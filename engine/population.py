@@ -40,6 +40,7 @@ from engine.errors import RuleError, RuleErrors
 from engine.vectorised import clocks as vclocks
 from engine.vectorised import indicators as vind
 from engine.vectorised import run, tables
+from engine.vectorised.layout import layout
 
 MONTHLY_SHARE = {"monthly": Fraction(1), "quarterly": Fraction(1, 3), "one_time": Fraction(0), "notice": Fraction(0)}
 ANNUAL_FACTOR = {"monthly": 12, "quarterly": 4, "one_time": 1, "notice": 0}
@@ -139,11 +140,12 @@ def run_partition(task: Task) -> PartResult:
     t0 = time.perf_counter()
     pop = tables.read_parquet(task.population, family_range=task.family_range)
     t1 = time.perf_counter()
-    ind = vind.compute(pop, task.as_of, compiled.indicator_names)
+    lay = layout(pop)  # members contiguous per family: for the indicators and for next_change
+    ind = vind.compute(pop, task.as_of, compiled.indicator_names, lay)
     t2 = time.perf_counter()
     results = run.decide(compiled, ind)
     t3 = time.perf_counter()
-    next_change = vclocks.next_change(eng.schedule(task.as_of), pop, task.as_of)
+    next_change = vclocks.next_change(eng.schedule(task.as_of), pop, task.as_of, lay)
     results = results.with_columns(next_change)
     t4 = time.perf_counter()
     results.write_parquet(part_path(task))

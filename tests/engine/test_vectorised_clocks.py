@@ -71,13 +71,18 @@ def test_add_months_over_arrays_is_the_scalar_add_months():
     anchors = [dt.date(1900, 1, 1) + dt.timedelta(days=rng.randrange(365 * 200)) for _ in range(30_000)]
     anchors += [dt.date(2024, 2, 29), dt.date(2023, 1, 31), dt.date(2023, 3, 31), dt.date(2000, 12, 31)] * 50
     months = np.array([rng.randrange(-2400, 2400) for _ in anchors], dtype=np.int64)
-    year, month, day = vclocks._ymd(pl.Series(anchors, dtype=pl.Date))
+    year, month, day = vclocks.ymd(vclocks.days_of(pl.Series(anchors, dtype=pl.Date)))
+    assert list(zip(year.tolist(), month.tolist(), day.tolist(), strict=True)) == [
+        (a.year, a.month, a.day) for a in anchors
+    ]
     got = vclocks.add_months(year, month, day, months)
     expected = [(clocks.add_months(a, int(k)) - UNIX).days for a, k in zip(anchors, months, strict=True)]
     assert got.tolist() == expected
 
 
-def test_the_column_is_engine_next_change_under_the_real_rules(engine, edge):
+@pytest.mark.parametrize("dense_days", [vclocks.DENSE_DAYS, 0], ids=["a-table-per-day", "per-distinct-day"])
+def test_the_column_is_engine_next_change_under_the_real_rules(engine, edge, dense_days, monkeypatch):
+    monkeypatch.setattr(vclocks, "DENSE_DAYS", dense_days)
     population, date_of, families = edge
     compared, found = compare(engine.schedule, engine.next_change, population, families, DATES, date_of)
     assert compared == 20_000
