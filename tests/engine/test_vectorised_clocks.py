@@ -150,3 +150,17 @@ def test_the_benchmark_times_the_column_and_checks_it(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "800 families" in printed and "projected for 6,300,000 families" in printed
     assert "checked against Engine.next_change on 800 families: equal" in printed
+
+
+def test_members_in_any_row_order_give_the_same_column(engine, edge):
+    population, _, _ = edge
+    as_of = DATES[6]
+    before = vclocks.next_change(engine.schedule(as_of), population, as_of)
+    shuffled = tables.Tables(
+        population.families,
+        population.members.sample(fraction=1.0, shuffle=True, seed=4),
+        population.deceased.sample(fraction=1.0, shuffle=True, seed=5),
+    )
+    assert not shuffled.members.get_column("pos").is_sorted()
+    assert vclocks.next_change(engine.schedule(as_of), shuffled, as_of).equals(before)
+    assert before.null_count() == 0 and before.n_unique() > 100
