@@ -7,9 +7,12 @@ independent partitions (`engine.partitions`: at least `--partitions`, and enough
 more than 1.5 million families, about 2 GB), locally or on a Dask cluster. It writes:
 
 - `families.parquet`: per family, per benefit status, amount and review reasons, the well-being
-  level and score (see `vectorised.run`);
+  level and score (see `vectorised.run`), and `next_change`: the earliest later date on which a
+  decision could change by time alone (`Engine.next_change`, computed as a column by
+  `vectorised.clocks`; null when never), so one run gives the whole country's calendar;
 - `summary.json`: families and people per benefit, monthly and annual cost in tenge, by region and
-  by well-being level, and the decisions a person must review; a readable version is printed.
+  by well-being level, the decisions a person must review, and how many families next change in
+  each of the twelve months from the date (`next_change`); a readable version is printed.
 
 Cost basis: a monthly benefit costs its amount a month and twelve a year, a quarterly one a third
 and four; a one-time payment counts once (the payments due as of the date) and a notice nothing.
@@ -31,11 +34,13 @@ from typing import Any
 
 import polars as pl
 
-from engine import partitions
+from engine import clocks, partitions
 from engine.api import Engine, default_rules_dir
 from engine.errors import RuleError, RuleErrors
+from engine.vectorised import clocks as vclocks
 from engine.vectorised import indicators as vind
 from engine.vectorised import run, tables
+from engine.vectorised.layout import layout
 
 MONTHLY_SHARE = {"monthly": Fraction(1), "quarterly": Fraction(1, 3), "one_time": Fraction(0), "notice": Fraction(0)}
 ANNUAL_FACTOR = {"monthly": 12, "quarterly": 4, "one_time": 1, "notice": 0}
@@ -72,6 +77,7 @@ class PartResult:
     families: int
     people: int
     tally: pl.DataFrame
+    calendar: pl.DataFrame  # families per month of their next change (`calendar_tally`)
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -100,6 +106,33 @@ def combine(tallies: list[pl.DataFrame]) -> pl.DataFrame:
     return pl.concat(tallies).group_by("region", "wellbeing_level").sum().sort("region", "wellbeing_level")
 
 
+CALENDAR_MONTHS = 12
+
+
+def calendar_tally(next_change: pl.Series, as_of: dt.date) -> pl.DataFrame:
+    """Families by the month of their next change: `YYYY-MM` for the twelve months from `as_of`'s
+    (that month counting from the day after `as_of`), `later` beyond them, `never` when null."""
+    end = clocks.add_months(as_of.replace(day=1), CALENDAR_MONTHS)
+    nc = pl.col("next_change")
+    bucket = (pl.when(nc.is_null()).then(pl.lit("never")).when(nc >= end).then(pl.lit("later"))
+              .otherwise(nc.dt.strftime("%Y-%m")))
+    return (pl.DataFrame({"next_change": next_change}).group_by(bucket.alias("month"))
+            .agg(pl.len().cast(pl.Int64).alias("families")))
+
+
+def calendar_summary(tallies: list[pl.DataFrame], as_of: dt.date) -> dict[str, Any]:
+    """The partitions' calendar tallies added up: every one of the twelve months (0 when none),
+    then `later` and `never`."""
+    counts: dict[str, int] = {}
+    for t in tallies:
+        for month, n in t.iter_rows():
+            counts[month] = counts.get(month, 0) + int(n)
+    first = as_of.replace(day=1)
+    months = [clocks.add_months(first, k).strftime("%Y-%m") for k in range(CALENDAR_MONTHS)]
+    return {"by_month": {m: counts.get(m, 0) for m in months}, "later": counts.get("later", 0),
+            "never": counts.get("never", 0)}
+
+
 def run_partition(task: Task) -> PartResult:
     """Read one partition, evaluate every family, write its results; return its tally."""
     started = time.perf_counter()
@@ -107,16 +140,20 @@ def run_partition(task: Task) -> PartResult:
     t0 = time.perf_counter()
     pop = tables.read_parquet(task.population, family_range=task.family_range)
     t1 = time.perf_counter()
-    ind = vind.compute(pop, task.as_of, compiled.indicator_names)
+    lay = layout(pop)  # members contiguous per family: for the indicators and for next_change
+    ind = vind.compute(pop, task.as_of, compiled.indicator_names, lay)
     t2 = time.perf_counter()
     results = run.decide(compiled, ind)
     t3 = time.perf_counter()
-    results.write_parquet(part_path(task))
+    next_change = vclocks.next_change(eng.schedule(task.as_of), pop, task.as_of, lay)
+    results = results.with_columns(next_change)
     t4 = time.perf_counter()
+    results.write_parquet(part_path(task))
+    t5 = time.perf_counter()
     return PartResult(task.index, eng.version, results.height, int(results.get_column("family_size").sum() or 0),
-                      tally(results, compiled),
+                      tally(results, compiled), calendar_tally(next_change, task.as_of),
                       {"rules": t0 - started, "read": t1 - t0, "indicators": t2 - t1, "decide": t3 - t2,
-                       "write": t4 - t3})
+                       "next_change": t4 - t3, "write": t5 - t4})
 
 
 def part_path(task: Task) -> Path:
@@ -231,6 +268,7 @@ def evaluate_population(population: str, rules: str, as_of: dt.date, out: Path, 
     check_versions(eng.version, [p.version for p in parts])
     gather_parts(tasks, out)
     summary = summarise(combine([p.tally for p in parts]), compiled, eng, as_of)
+    summary["next_change"] = calendar_summary([p.calendar for p in parts], as_of)
     summary["population"] = str(population)
     elapsed = time.perf_counter() - started
     stages: dict[str, float] = {}
@@ -276,6 +314,13 @@ def render(summary: dict[str, Any]) -> str:
             lv, g = levels[i]
             right = f"{lv:>5} {_n(g['families']):>11} {_n(g['annual_cost_kzt']):>19}"
         lines.append(f"{left:51}   {right}".rstrip())
+    calendar = summary.get("next_change")
+    if calendar:
+        lines += ["", "families whose decisions next change by time alone, by month (a later birthday, the end "
+                      "of a window, a new epoch):"]
+        cells = [f"{m} {_n(n):>9}" for m, n in calendar["by_month"].items()]
+        cells += [f"{'later':7} {_n(calendar['later']):>9}", f"{'never':7} {_n(calendar['never']):>9}"]
+        lines += ["   ".join(cells[i:i + 4]) for i in range(0, len(cells), 4)]
     run_info = summary.get("run", {})
     if run_info:
         lines += ["", f"{run_info['partitions']} partition(s), {run_info['scheduler'] or 'local'}: "

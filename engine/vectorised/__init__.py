@@ -13,6 +13,7 @@ normalised) into polars expressions, so no benefit is ever written twice:
 - `indicators`: the registered indicators as per-family aggregations;
 - `translate`: expression trees into exact fixed-point polars expressions;
 - `run`: decisions (status, amount, review reasons) and the well-being level for every family;
+- `clocks`: `next_change` for every family, the day its decisions can next change by time alone;
 - `check`: the differential check of the three backends (durable-rules, explanation, vectorised);
 - `edgecases`: seeded families aimed at the rules' thresholds, for that check and benchmarks.
 """

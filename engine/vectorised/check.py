@@ -10,6 +10,8 @@ or an evaluator) run: each family is evaluated by
 - the vectorised backend (`vectorised.run`) on the same families as columns,
 
 and any difference in status, amount or review reasons is reported with the family and benefit.
+The day each family's decisions can next change by time alone is compared too: the vectorised
+column (`vectorised.clocks`) against `Engine.next_change` (reported as the benefit `next_change`).
 Every `full_every`-th family also goes through the public `Engine.evaluate` with both backends,
 so the whole response (well-being included) is checked, not only the outcomes.
 """
@@ -28,7 +30,7 @@ import polars as pl
 
 from engine import compiler, explain, indicators, model
 from engine.api import Engine
-from engine.vectorised import run, tables
+from engine.vectorised import clocks, run, tables
 
 Triple = tuple[str, int, str]
 
@@ -56,6 +58,7 @@ class Comparison:
     families: int = 0
     decisions: int = 0
     full_evaluations: int = 0
+    next_changes: int = 0
     mismatches: list[Mismatch] = field(default_factory=list)
     statuses: Counter[tuple[str, str]] = field(default_factory=Counter)
     reasons: Counter[str] = field(default_factory=Counter)
@@ -102,14 +105,22 @@ def compare(engine: Engine, population: tables.Tables, dates: Sequence[dt.date],
         prog = engine.program(as_of)
         t0 = time.perf_counter()
         compiled = run.compile_program(prog, engine.book)
-        vec = run.evaluate(compiled, subset(population, rows), as_of)
+        part = subset(population, rows)
+        vec = run.evaluate(compiled, part, as_of).with_columns(clocks.next_change(engine.schedule(as_of), part, as_of))
         out.add_time("vectorised", time.perf_counter() - t0)
         by_id = {r["family_id"]: r for r in vec.rows(named=True)}
         for n, i in enumerate(rows):
             snap = snapshots[i]
             row = by_id[snap["family_id"]]
-            _one(engine, prog, model.Family.model_validate(snap), as_of, row, out,
-                 full=(out.families + n) % full_every == 0)
+            family = model.Family.model_validate(snap)
+            _one(engine, prog, family, as_of, row, out, full=(out.families + n) % full_every == 0)
+            t1 = time.perf_counter()
+            expected = engine.next_change(family, as_of)
+            out.add_time("next_change", time.perf_counter() - t1)
+            out.next_changes += 1
+            if row["next_change"] != expected:  # one scalar answer, shown as both per-family paths'
+                out.mismatches.append(Mismatch(snap["family_id"], as_of, "next_change", expected, expected,
+                                               row["next_change"]))
             if len(out.mismatches) >= max_mismatches:
                 return out
         out.families += len(rows)

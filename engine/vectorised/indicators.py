@@ -171,18 +171,19 @@ def _scaled4(x: float) -> int:
     return int(Decimal(repr(round(x, 4))) * 10000)
 
 
-def compute(t: Tables, as_of: dt.date, wanted: Iterable[str] | None = None) -> pl.DataFrame:
+def compute(t: Tables, as_of: dt.date, wanted: Iterable[str] | None = None, lay: Layout | None = None) -> pl.DataFrame:
     """The indicators (all, or `wanted`) for every family of `t`, in the order of `t.families`.
 
     Columns: `family_id`, then one per indicator; numbers are Int64 scaled by `SCALE`, unknown
-    optional values are null. `family_size` and `region` are always included.
+    optional values are null. `family_size` and `region` are always included. `lay` is
+    `layout(t)` when the caller has it already (the population run shares it with `clocks`).
     """
     names = list(indicators.REGISTRY) if wanted is None else list(dict.fromkeys(wanted))
     bad = [n for n in names if n not in KNOWN]
     if bad:
         raise PopulationError(f"no vectorised form for indicator(s) {', '.join(bad)}")
     want = set(names) | {"family_size", "region"}
-    lay = layout(t)
+    lay = layout(t) if lay is None else lay
     if int(lay.sizes.max()) > MAX_MEMBERS:
         bad = t.families.get_column("family_id")[int(np.argmax(lay.sizes))]
         raise PopulationError(f"members: family {bad!r} has more than {MAX_MEMBERS} members")

@@ -5,7 +5,8 @@ Any difference is a failure naming the family, the date and the benefit with the
 edges, each evaluated on one of several dates so that every epoch of the rulebook (2023 before
 and after July, the 2024 loan exclusion, the 2025 poverty line, 2026, the 2028 pension age) is
 exercised; a second run takes 50,000 families of the synthetic population (`synthetic/`), read back
-from Parquet as `population run` does.
+from Parquet as `population run` does. Every run also compares the day each family's decisions can
+next change by time alone: the vectorised `next_change` column against `Engine.next_change`.
 """
 
 import datetime as dt
@@ -48,6 +49,7 @@ def test_the_three_backends_agree_on_100000_families_at_the_rules_edges(engine):
     result = check.compare(engine, population, DATES, date_of, full_every=200)
     assert not result.mismatches, "backends disagree:\n" + result.report()
     assert result.families == 100_000
+    assert result.next_changes == 100_000  # the vectorised next_change column is Engine.next_change too
     assert result.decisions == 100_000 * len(engine.benefits())
     assert result.full_evaluations == 500
     # The sample reaches every outcome the rules can produce, so agreement means something.
@@ -72,6 +74,7 @@ def test_the_three_backends_agree_on_a_synthetic_population_read_back_from_parqu
     result = check.compare(engine, population, dates, date_of, full_every=100)
     assert not result.mismatches, "backends disagree:\n" + result.report()
     assert result.families == 50_000
+    assert result.next_changes == 50_000
 
 
 def _edit(src: Path, dst: Path) -> None:

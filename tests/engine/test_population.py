@@ -118,6 +118,7 @@ def test_the_command_prints_the_summary(pop_dir, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert code == 0
     assert "large_family_allowance" in printed and "decisions for human review" in printed
+    assert "next change by time alone" in printed and "2027-02" in printed
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert f"{summary['families']:,}".replace(",", " ") in printed
 
@@ -167,3 +168,30 @@ def test_a_large_population_is_split_so_each_partition_stays_small(local_run, po
     assert chunked["run"]["partitions"] == 6
     assert _without_run(chunked) == _without_run(summary)
     assert pl.read_parquet(tmp_path / "families.parquet").equals(pl.read_parquet(out / "families.parquet"))
+
+
+def test_every_family_gets_the_day_its_decisions_next_change_and_the_summary_counts_them(local_run, pop_dir):
+    from engine.vectorised import clocks as vclocks
+
+    out, summary = local_run
+    fam = pl.read_parquet(out / "families.parquet")
+    assert fam.schema["next_change"] == pl.Date
+    engine = Engine.load(RULES)
+    population_tables = tables.read_parquet(pop_dir)
+    expected = vclocks.next_change(engine.schedule(AS_OF), population_tables, AS_OF)
+    by_id = dict(zip(population_tables.families.get_column("family_id"), expected, strict=True))
+    assert dict(zip(fam.get_column("family_id"), fam.get_column("next_change"), strict=True)) == by_id
+    # ... which is Engine.next_change, family by family (the differential test checks many more).
+    for snap in list(tables.to_snapshots(population_tables))[:300]:
+        assert by_id[snap["family_id"]] == engine.next_change(model.Family.model_validate(snap), AS_OF)
+    nc = fam.get_column("next_change")
+    assert nc.null_count() == 0 and nc.min() > AS_OF
+    calendar = summary["next_change"]
+    assert list(calendar["by_month"]) == [f"{y}-{m:02d}" for y, m in [(2026, m) for m in range(3, 13)]
+                                          + [(2027, 1), (2027, 2)]]
+    assert sum(calendar["by_month"].values()) + calendar["later"] + calendar["never"] == fam.height
+    march = fam.filter(pl.col("next_change") < dt.date(2026, 4, 1)).height
+    assert calendar["by_month"]["2026-03"] == march > 0
+    assert calendar["by_month"]["2026-07"] == fam.filter(pl.col("next_change").dt.strftime("%Y-%m") == "2026-07").height
+    later = fam.filter(pl.col("next_change") >= dt.date(2027, 3, 1)).height
+    assert calendar["later"] == later > 0  # the next epoch begins on 2028-01-01: many wait for a birthday
