@@ -37,7 +37,7 @@ from engine.assessment import Assessment, Verdict
 from engine.decision import Texts
 from engine.errors import EvaluationError
 from engine.review_policy import Change, Current, classify
-from service import audit, clock, events, holdings, offers, record, reviews
+from service import audit, clock, edge, events, holdings, offers, record, reviews
 from service.context import AppContext
 from service.errors import clean, item
 from service.store import decisions, entitlements, families, uow
@@ -144,8 +144,8 @@ def _guess(raw: bytes) -> tuple[str | None, str | None]:
     if not isinstance(data, dict):
         return None, None
     event_id, kind = data.get("event_id"), data.get("type")
-    return (
-        event_id if isinstance(event_id, str) and 0 < len(event_id) <= 128 else None,
+    return (  # (an id with a control character is no usable id: it could not be stored or looked up)
+        event_id if isinstance(event_id, str) and 0 < len(event_id) <= 128 and event_id.isprintable() else None,
         kind if isinstance(kind, str) and len(kind) <= 40 else None,
     )
 
@@ -156,7 +156,11 @@ def receive(ctx: AppContext, *, raw: bytes, actor: str) -> tuple[int, dict[str, 
     """Apply one bus message; (HTTP status, answer)."""
     started = time.perf_counter()
     try:
+        if problems := edge.screen_raw(raw):  # control characters (service/edge.py)
+            raise Refused(422, problems)
         envelope, payload = parse(raw)
+        if problems := edge.screen_event(ctx, envelope, payload):  # implausible times and dates
+            raise Refused(422, problems)
     except Refused as refused:
         event_id, kind = _guess(raw)
         return _dead_letter(ctx, raw=raw, event_id=event_id, kind=kind, refused=refused, actor=actor)
@@ -171,13 +175,19 @@ def receive(ctx: AppContext, *, raw: bytes, actor: str) -> tuple[int, dict[str, 
             seen = event_store.get(work.conn, event_id=envelope.event_id)
         if seen is None:
             raise
-        answer = _duplicate(seen)
+        try:
+            answer = _duplicate(seen, envelope, payload)
+        except Refused as refused:  # the same id with other content: 409, kept beside the original
+            return _dead_letter(ctx, raw=raw, event_id=envelope.event_id, kind=envelope.type, refused=refused,
+                                actor=actor)
     ctx.metrics.events.labels(envelope.type, answer["status"]).inc()
     ctx.metrics.event_apply.labels(envelope.type).observe(time.perf_counter() - started)
     return 200, answer
 
 
-def _duplicate(seen: dict[str, Any]) -> dict[str, Any]:
+def _duplicate(seen: dict[str, Any], envelope: events.Envelope, payload: BaseModel) -> dict[str, Any]:
+    if conflict := events.conflict(seen, envelope, payload):  # same id, other content: not a duplicate
+        raise Refused(409, conflict)
     return {**seen["effects"], "status": "duplicate", "first_received_at": seen["received_at"]}
 
 
@@ -198,7 +208,7 @@ def _apply_locked(
         if ahead is None:
             seen = event_store.get(conn, event_id=envelope.event_id)
             if seen is not None:
-                return _duplicate(seen)
+                return _duplicate(seen, envelope, payload)
             ctx.rules.sync(conn)
         now = ctx.clock()
         effects = Effects()
@@ -382,10 +392,11 @@ def _family_event(
     latest = row.get("latest") if row else {}
     ruleset_version = plan.version
     if plan.evaluated and plan.assessment is not None:
-        assessed = plan.assessment
+        # A member another family also holds: every grant waits for a caseworker (service/edge.py).
+        assessed, fingerprints = edge.hold_on_conflict(conn, family, plan.assessment, plan.fingerprints, fingerprint)
         ruleset_version = assessed.ruleset_version
         indicators_now = plan.indicators
-        latest = _reconcile(ctx, conn, family=family, assessed=assessed, fingerprints=plan.fingerprints,
+        latest = _reconcile(ctx, conn, family=family, assessed=assessed, fingerprints=fingerprints,
                             before=plan.before, as_of=as_of, envelope=envelope, latest=latest,
                             read=plan.holdings, now=now, effects=effects)
     values = {

@@ -8,10 +8,11 @@ environment of another. Outside development it refuses the development tokens fi
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import AwareDatetime, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_TOKENS_FILE = Path("var/dev-tokens.json")
@@ -30,6 +31,19 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
     bench_echo: bool = False
     log_level: str = "INFO"
+    # Plausibility at the edge (service/README.md, "Hardening"): how far after the service's clock
+    # an event may say it occurred, and the earliest occurred_at and date of a person it takes.
+    max_clock_skew_s: float = Field(default=300.0, ge=0)
+    min_occurred_at: AwareDatetime = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+    min_birth_date: dt.date = dt.date(1900, 1, 1)
+    # Degrade, don't fail: requests in progress per worker past which new ones are answered 503 at
+    # once (0: no limit), and the Retry-After those 503s (and a database outage) carry.
+    max_in_flight: int = Field(default=48, ge=0)
+    retry_after_s: int = Field(default=1, ge=1, le=3600)
+    # The SMS outbox relay to a message broker (service/relay.py); off without a URL.
+    amqp_url: str | None = None
+    amqp_queue: str = "familycard.sms"
+    relay_interval_s: float = Field(default=0.5, gt=0)
 
     @model_validator(mode="after")
     def _no_dev_tokens_in_production(self) -> Settings:
