@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from service import auth, console, errors, events, metrics, middleware
+from service import auth, console, degrade, errors, events, metrics, middleware, relay
 from service.clock import Clock, utc_now
 from service.context import AppContext
 from service.routes import audit as audit_routes
@@ -62,9 +62,12 @@ def create_app(
         app.state.ctx = AppContext(settings=settings, db=database, rules=Rules(engine, settings.rules_dir),
                                    tokens=tokens, metrics=measures, clock=clock or utc_now)
         log.info("familycard started", extra={"ruleset_version": engine.version, "database": database.dialect.name})
+        relaying = relay.start_if_configured(settings, database)  # the SMS outbox to the broker (optional)
         try:
             yield
         finally:
+            if relaying is not None:
+                relaying.stop()
             checkpointer.stop()
             database.dispose()
 
@@ -79,6 +82,8 @@ def create_app(
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     errors.install(app)
+    degrade.install(app, settings.retry_after_s)  # database outages: 503 with Retry-After
+    app.state.load = middleware.Load(settings.max_in_flight)
     if settings.bench_echo:
         # First in the route list: the benchmark's ceiling must not pay for matching routes that
         # the measured endpoints, listed right after it, do not pay for.
@@ -86,7 +91,10 @@ def create_app(
     for module in (event_routes, eligibility, families, reviews, rules, audit_routes, health):
         app.include_router(module.router)
     console.install(app)
+    # Outermost last: Observe, Shed, BodyLimit, TextGuard, then the routes.
+    app.add_middleware(middleware.TextGuard)
     app.add_middleware(middleware.BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(middleware.Shed, load=app.state.load, retry_after_s=settings.retry_after_s)
     app.add_middleware(middleware.Observe, state=app.state)
     app.openapi = _openapi(app)  # type: ignore[method-assign]
     return app

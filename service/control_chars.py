@@ -19,8 +19,10 @@ _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 _CONTROL_BUT_LAYOUT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # A quick look at raw JSON bytes: how a control character can appear in valid JSON (escaped as
 # \u00XX or \b \f \n \r \t, or DEL and C1 written raw). A hit only means "walk the parsed data".
-_MAYBE_IN_JSON = re.compile(rb"\\u00[0-1][0-9A-Fa-f]|\\u007[Ff]|\\u008[0-9A-Fa-f]|\\u009[0-9A-Fa-f]|\\[bfnrt]"
-                            rb"|\x7f|\xc2[\x80-\x9f]|\x00")
+_MAYBE_IN_JSON = re.compile(
+    rb"\\u00[0-1][0-9A-Fa-f]|\\u007[Ff]|\\u008[0-9A-Fa-f]|\\u009[0-9A-Fa-f]|\\[bfnrt]"
+    rb"|\x7f|\xc2[\x80-\x9f]|\x00"
+)
 
 
 def maybe_present(raw: bytes) -> bool:
@@ -46,17 +48,21 @@ def _walk(value: Any, loc: Loc, pattern: re.Pattern[str], errors: list[dict[str,
     if isinstance(value, str):
         hit = pattern.search(value)
         if hit is not None:
-            name = ".".join(str(p) for p in loc[1:]) or "body"
-            errors.append({
-                "loc": loc,
-                "msg": f"{name} holds the control character U+{ord(hit.group()):04X}; text fields take no "
-                       "control characters (remove it at the source)",
-                "type": "control_character",
-            })
+            name = ".".join(str(p) for p in loc[1:]) or (str(loc[0]) if loc else "body")
+            errors.append(
+                {
+                    "loc": loc,
+                    "msg": f"{name} holds the control character U+{ord(hit.group()):04X}; text fields take no "
+                    "control characters (remove it at the source)",
+                    "type": "control_character",
+                }
+            )
     elif isinstance(value, dict):
         for key, item in value.items():
             if isinstance(key, str) and pattern.search(key):
-                errors.append({"loc": loc, "msg": "a field name holds a control character", "type": "control_character"})
+                errors.append(
+                    {"loc": loc, "msg": "a field name holds a control character", "type": "control_character"}
+                )
                 continue
             _walk(item, [*loc, key], pattern, errors)
     elif isinstance(value, list):

@@ -66,7 +66,7 @@ def screen_event(ctx: AppContext, envelope: events.Envelope, payload: BaseModel)
 class HeldAssessment(Assessment):
     """An assessment whose eligible decisions all wait for a caseworker, with one more review reason."""
 
-    def __init__(self, inner: Assessment, reason: str) -> None:  # noqa: D107 - shares the inner state
+    def __init__(self, inner: Assessment, reason: str) -> None:
         self.__dict__.update(inner.__dict__)
         self.reason = reason
         self.held = [v.eligible for v in inner.verdicts]
@@ -84,7 +84,10 @@ class HeldAssessment(Assessment):
 
 
 def hold_on_conflict(
-    conn: sa.Connection, family: model.Family, assessed: Assessment, fingerprints: list[str],
+    conn: sa.Connection,
+    family: model.Family,
+    assessed: Assessment,
+    fingerprints: list[str],
     fingerprint: Callable[[Verdict], str],
 ) -> tuple[Assessment, list[str]]:
     """Keep the member index current; if a member is in another family, the held assessment.
@@ -94,8 +97,13 @@ def hold_on_conflict(
     others = members.sync(conn, family_id=family.family_id, iins=[m.iin for m in family.members])
     if not others:
         return assessed, fingerprints
-    log.warning("member in another family", extra={
-        "family_id": family.family_id, "members": [model.mask_iin(i) for i in sorted(others)],
-        "other_families": sorted({f for fams in others.values() for f in fams})})
+    log.warning(
+        "member in another family",
+        extra={
+            "family_id": family.family_id,
+            "members": [model.mask_iin(i) for i in sorted(others)],
+            "other_families": sorted({f for fams in others.values() for f in fams}),
+        },
+    )
     held = HeldAssessment(assessed, IIN_CONFLICT)
     return held, [fingerprint(v) for v in held.verdicts]

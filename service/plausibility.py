@@ -52,20 +52,31 @@ def iin_birth_date(iin: str) -> dt.date | None:
         return None
 
 
-def problems(envelope: events.Envelope, payload: BaseModel, *, now: dt.datetime, limits: Limits) -> list[dict[str, Any]]:
+def problems(
+    envelope: events.Envelope, payload: BaseModel, *, now: dt.datetime, limits: Limits
+) -> list[dict[str, Any]]:
     """Every implausible time, date or membership in one event (empty: nothing found)."""
     found: list[dict[str, Any]] = []
     occurred = envelope.occurred_at
     if occurred > now + limits.max_clock_skew:
-        found.append(_item(["body", "occurred_at"],
-                           f"occurred_at is more than {int(limits.max_clock_skew.total_seconds())} s after the "
-                           "service's clock: an event cannot be reported before it happens (check the sender's "
-                           "clock)", "occurred_at_in_future"))
+        found.append(
+            _item(
+                ["body", "occurred_at"],
+                f"occurred_at is more than {int(limits.max_clock_skew.total_seconds())} s after the "
+                "service's clock: an event cannot be reported before it happens (check the sender's "
+                "clock)",
+                "occurred_at_in_future",
+            )
+        )
         return found  # every date would be judged against an impossible day
     if occurred < limits.min_occurred_at:
-        found.append(_item(["body", "occurred_at"],
-                           f"occurred_at is before {limits.min_occurred_at.isoformat()}, the earliest this service "
-                           "takes", "occurred_at_too_early"))
+        found.append(
+            _item(
+                ["body", "occurred_at"],
+                f"occurred_at is before {limits.min_occurred_at.isoformat()}, the earliest this service takes",
+                "occurred_at_too_early",
+            )
+        )
         return found
     check = _Dates(limits.min_birth_date, occurred.date() + GRACE, found)
     at: Loc = ["body", "payload"]
@@ -76,8 +87,11 @@ def problems(envelope: events.Envelope, payload: BaseModel, *, now: dt.datetime,
             where = [*at, "deceased", i]
             check.date(d.date_of_death, [*where, "date_of_death"], "a death", born=iin_birth_date(d.iin))
             if d.iin in living:
-                found.append(_item([*where, "iin"], "a deceased person is also listed as a living member",
-                                   "membership_incoherent"))
+                found.append(
+                    _item(
+                        [*where, "iin"], "a deceased person is also listed as a living member", "membership_incoherent"
+                    )
+                )
     elif isinstance(payload, events.BirthRegistered):
         child = payload.child
         check.date(child.birth_date, [*at, "child", "birth_date"], "a birth")
@@ -90,8 +104,9 @@ def problems(envelope: events.Envelope, payload: BaseModel, *, now: dt.datetime,
         both = {m.iin for m in payload.add} & set(payload.remove)
         for i, iin in enumerate(payload.remove):
             if iin in both:
-                found.append(_item([*at, "remove", i], "one change both adds and removes this person",
-                                   "membership_incoherent"))
+                found.append(
+                    _item([*at, "remove", i], "one change both adds and removes this person", "membership_incoherent")
+                )
     return found
 
 
@@ -113,8 +128,13 @@ class _Dates:
         if value > self.latest:
             self.found.append(_item(loc, f"{field}: {what} dated after the day the event occurred", "date_in_future"))
         elif value < self.earliest:
-            self.found.append(_item(loc, f"{field}: {what} dated before {self.earliest.isoformat()}, the earliest "
-                                         "this service takes", "date_too_early"))
+            self.found.append(
+                _item(
+                    loc,
+                    f"{field}: {what} dated before {self.earliest.isoformat()}, the earliest this service takes",
+                    "date_too_early",
+                )
+            )
         elif born is not None and value < born:
             self.found.append(_item(loc, f"{field}: {what} dated before the person's birth", "date_before_birth"))
 

@@ -8,7 +8,7 @@ import orjson
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import JSONResponse
 
-from service import intake
+from service import degrade, intake
 from service.deps import Bus, BusOrAuditor, Ctx, Db
 from service.direct import DirectRoute
 from service.errors import ServiceError
@@ -34,7 +34,8 @@ EventId = Annotated[str, Path(min_length=1, max_length=128)]
 async def post_event(request: Request, ctx: Ctx, caller: Bus) -> Response:
     """Apply one bus event exactly once; a redelivery answers `duplicate` and changes nothing."""
     raw = await request.body()
-    status_code, answer = intake.receive(ctx, raw=raw, actor=caller.name)
+    # A connection PostgreSQL dropped mid-way rolled the event back: applied again once, on a new one.
+    status_code, answer = degrade.once_more_on_disconnect(lambda: intake.receive(ctx, raw=raw, actor=caller.name))
     try:  # the same JSON as JSONResponse would write, several times faster
         return Response(orjson.dumps(answer), status_code=status_code, media_type="application/json")
     except TypeError:

@@ -20,8 +20,9 @@ def sync(conn: sa.Connection, *, family_id: str, iins: Iterable[str]) -> dict[st
     One indexed read of the rows of this family and of these IINs; writes only what changed.
     """
     wanted = set(iins)
-    found = rows.many(conn, sa.select(M.c.iin, M.c.family_id).where(
-        sa.or_(M.c.family_id == family_id, M.c.iin.in_(sorted(wanted)))))
+    found = rows.many(
+        conn, sa.select(M.c.iin, M.c.family_id).where(sa.or_(M.c.family_id == family_id, M.c.iin.in_(sorted(wanted))))
+    )
     held = {r["iin"] for r in found if r["family_id"] == family_id}
     others: dict[str, list[str]] = {}
     for r in found:

@@ -28,14 +28,23 @@ def registered(any_client: TestClient) -> dict[str, Any]:
     return family
 
 
-def test_same_content_is_a_duplicate_even_spelled_differently(any_client: TestClient, registered: dict[str, Any]) -> None:
-    loan = b.event("loan.changed", {"family_id": registered["family_id"], "non_mortgage_outstanding": 0},
-                   occurred_at="2026-03-01T10:00:00+05:00")
+def test_same_content_is_a_duplicate_even_spelled_differently(
+    any_client: TestClient, registered: dict[str, Any]
+) -> None:
+    loan = b.event(
+        "loan.changed",
+        {"family_id": registered["family_id"], "non_mortgage_outstanding": 0},
+        occurred_at="2026-03-01T10:00:00+05:00",
+    )
     assert post(any_client, loan).json()["status"] == "applied"
     # Keys reordered, the same instant in UTC, the amount as a float: the same content.
-    again = {"payload": {"non_mortgage_outstanding": 0.0, "family_id": registered["family_id"]},
-             "source": loan["source"], "occurred_at": "2026-03-01T05:00:00Z", "type": "loan.changed",
-             "event_id": loan["event_id"]}
+    again = {
+        "payload": {"non_mortgage_outstanding": 0.0, "family_id": registered["family_id"]},
+        "source": loan["source"],
+        "occurred_at": "2026-03-01T05:00:00Z",
+        "type": "loan.changed",
+        "event_id": loan["event_id"],
+    }
     answer = post(any_client, again)
     assert answer.status_code == 200, answer.text
     assert answer.json()["status"] == "duplicate"
@@ -45,8 +54,9 @@ def test_reused_id_with_other_amount_is_a_conflict_kept_beside_the_original(
     any_client: TestClient, registered: dict[str, Any]
 ) -> None:
     family_id = registered["family_id"]
-    loan = b.event("loan.changed", {"family_id": family_id, "non_mortgage_outstanding": 0},
-                   occurred_at="2026-03-01T10:00:00+05:00")
+    loan = b.event(
+        "loan.changed", {"family_id": family_id, "non_mortgage_outstanding": 0}, occurred_at="2026-03-01T10:00:00+05:00"
+    )
     assert post(any_client, loan).json()["status"] == "applied"
     changed = {**loan, "payload": {"family_id": family_id, "non_mortgage_outstanding": 99_999_999}}
     answer = post(any_client, changed)
@@ -95,12 +105,12 @@ def test_rows_written_before_hashes_still_answer_duplicates_and_conflicts(
     engine = store_db.create_engine(database_url)
     try:
         with engine.begin() as conn:
-            cleared = conn.execute(sa.text("UPDATE events SET content_hash = NULL WHERE event_id = :e"),
-                                   {"e": loan["event_id"]})
+            cleared = conn.execute(
+                sa.text("UPDATE events SET content_hash = NULL WHERE event_id = :e"), {"e": loan["event_id"]}
+            )
             assert cleared.rowcount == 1
     finally:
         engine.dispose()
     assert post(any_client, loan).json()["status"] == "duplicate"
     changed = {**loan, "payload": {**loan["payload"], "non_mortgage_outstanding": 1500.75}}
     assert post(any_client, changed).status_code == 409
-
