@@ -30,8 +30,15 @@ def family_event() -> dict[str, Any]:
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("source", "registry\u0000"), ("type", "family.registered\u0000"), ("source", "bell\u0007"),
-     ("source", "esc\u001b[31m"), ("source", "c1\u0085"), ("source", "del\u007f"), ("source", "line\nbreak")],
+    [
+        ("source", "registry\u0000"),
+        ("type", "family.registered\u0000"),
+        ("source", "bell\u0007"),
+        ("source", "esc\u001b[31m"),
+        ("source", "c1\u0085"),
+        ("source", "del\u007f"),
+        ("source", "line\nbreak"),
+    ],
 )
 def test_control_character_in_an_envelope_field(any_client: TestClient, field: str, value: str) -> None:
     event = family_event()
@@ -104,21 +111,26 @@ def _pending_review(client: TestClient) -> str:
 def test_nul_in_a_review_reason(any_client: TestClient) -> None:
     review_id = _pending_review(any_client)
     url = f"/v1/reviews/{review_id}/resolution"
-    bad = any_client.post(url, json={"resolution": "reject", "reason": "duplicate person\u0000"},
-                          headers=auth("reviewer"))
+    bad = any_client.post(
+        url, json={"resolution": "reject", "reason": "duplicate person\u0000"}, headers=auth("reviewer")
+    )
     assert bad.status_code == 422, bad.text
     assert bad.json()["detail"][0]["loc"] == ["body", "reason"]
     assert bad.json()["detail"][0]["type"] == "control_character"
     # Free text keeps its line breaks and tabs.
-    good = any_client.post(url, json={"resolution": "reject", "reason": "same person in two families:\n\tkept in the "
-                                                                      "first one"}, headers=auth("reviewer"))
+    good = any_client.post(
+        url,
+        json={"resolution": "reject", "reason": "same person in two families:\n\tkept in the first one"},
+        headers=auth("reviewer"),
+    )
     assert good.status_code == 200, good.text
     assert good.json()["status"] == "rejected"
 
 
 def test_nul_in_a_form_field(any_client: TestClient) -> None:
     """The console's forms are guarded the same way (urlencoded NUL is %00)."""
-    answer = any_client.post("/console/signin", content=b"token=abc%00def",
-                             headers={"Content-Type": "application/x-www-form-urlencoded"})
+    answer = any_client.post(
+        "/console/signin", content=b"token=abc%00def", headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
     assert answer.status_code == 422
     assert answer.json()["detail"][0]["loc"] == ["body", "token"]

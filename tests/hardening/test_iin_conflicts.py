@@ -18,8 +18,9 @@ BUS = auth("bus")
 
 
 def post(client: TestClient, body: dict[str, Any]) -> dict[str, Any]:
-    answer = client.post("/v1/events", content=json.dumps(body).encode(),
-                         headers={**BUS, "Content-Type": "application/json"})
+    answer = client.post(
+        "/v1/events", content=json.dumps(body).encode(), headers={**BUS, "Content-Type": "application/json"}
+    )
     assert answer.status_code == 200, answer.text
     found: dict[str, Any] = answer.json()
     return found
@@ -49,8 +50,9 @@ def test_a_member_registered_in_a_second_family_holds_every_grant_for_review(any
     decisions = any_client.get(f"/v1/families/{second['family_id']}/decisions", headers=auth("auditor")).json()
     eligible = [d for d in decisions["decisions"] if d["eligible"]]
     assert eligible
-    assert all(d["decision"]["requires_human_review"] and IIN_CONFLICT in d["decision"]["review_reasons"]
-               for d in eligible)
+    assert all(
+        d["decision"]["requires_human_review"] and IIN_CONFLICT in d["decision"]["review_reasons"] for d in eligible
+    )
 
 
 def test_a_birth_whose_child_belongs_to_another_family_goes_to_a_caseworker(any_client: TestClient) -> None:
@@ -81,16 +83,31 @@ def test_the_member_index_follows_the_household(any_client: TestClient, database
     family = b.make_family(children=1)
     register(any_client, family)
     newcomer = b.member("other", "1990-01-01", "male")
-    post(any_client, b.event("household.changed", {"family_id": family["family_id"], "add": [newcomer]},
-                             occurred_at="2026-03-01T10:00:00+05:00"))
+    post(
+        any_client,
+        b.event(
+            "household.changed",
+            {"family_id": family["family_id"], "add": [newcomer]},
+            occurred_at="2026-03-01T10:00:00+05:00",
+        ),
+    )
     leaving = family["members"][1]["iin"]
-    post(any_client, b.event("household.changed", {"family_id": family["family_id"], "remove": [leaving]},
-                             occurred_at="2026-03-01T11:00:00+05:00"))
+    post(
+        any_client,
+        b.event(
+            "household.changed",
+            {"family_id": family["family_id"], "remove": [leaving]},
+            occurred_at="2026-03-01T11:00:00+05:00",
+        ),
+    )
     engine = store_db.create_engine(database_url)
     try:
         with engine.connect() as conn:
-            iins = set(conn.execute(sa.text("SELECT iin FROM member_iins WHERE family_id = :f"),
-                                    {"f": family["family_id"]}).scalars())
+            iins = set(
+                conn.execute(
+                    sa.text("SELECT iin FROM member_iins WHERE family_id = :f"), {"f": family["family_id"]}
+                ).scalars()
+            )
     finally:
         engine.dispose()
     expected = {m["iin"] for m in family["members"]} - {leaving} | {newcomer["iin"]}
