@@ -83,7 +83,7 @@ def create_app(
     )
     errors.install(app)
     degrade.install(app, settings.retry_after_s)  # database outages: 503 with Retry-After
-    app.state.load = middleware.Load(settings.max_in_flight)
+    app.state.load = middleware.Load(settings.max_in_flight, settings.max_queue_wait_ms / 1000)
     if settings.bench_echo:
         # First in the route list: the benchmark's ceiling must not pay for matching routes that
         # the measured endpoints, listed right after it, do not pay for.

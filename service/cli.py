@@ -110,6 +110,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = audit.add_parser("verify", help="check the hash chain of the audit log")
     p.add_argument("--database-url", dest="database_url", default=None)
     p.set_defaults(func=_lazy("service.audit_cli:verify_command"))
+
+    p = sub.add_parser("relay", help="relay the SMS outbox to the message broker (FAMILYCARD_AMQP_URL) until stopped")
+    p.add_argument("--once", action="store_true", help="relay what is pending now, then exit")
+    p.set_defaults(func=_lazy("service.relay:relay_command"))
     return parser
 
 

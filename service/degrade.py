@@ -142,7 +142,12 @@ def readiness(ctx: AppContext, load: Load | None) -> Readiness:
     backlog: dict[str, Any] = {"ok": True, "outbox_pending": outbox_pending}
     if load is not None:
         backlog.update(
-            in_flight=load.in_flight, max_in_flight=load.max_in_flight, shed_total=load.shed, ok=not load.full()
+            in_flight=load.in_flight,
+            max_in_flight=load.max_in_flight,
+            queue_wait_ms=round(load.last_wait_s * 1000, 1),
+            max_queue_wait_ms=round(load.max_queue_wait_s * 1000, 1),
+            shed_total=load.shed,
+            ok=not load.full() and not load.backed_up(within_s=5.0),  # a stale measurement is no backlog
         )
     ready = ready and backlog["ok"]
     checks["backlog"] = backlog

@@ -8,10 +8,12 @@ a Content-Length or streamed the body in chunks.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
 import urllib.parse
+import weakref
 from typing import Any
 
 from prometheus_client import Histogram
@@ -127,30 +129,70 @@ class Observe:
 
 
 class Load:
-    """How busy this worker is: requests in progress, the limit, and how many were refused past it."""
+    """How busy this worker is: requests in progress and how long they waited, the bounds, the refusals."""
 
-    def __init__(self, max_in_flight: int) -> None:
+    def __init__(self, max_in_flight: int, max_queue_wait_s: float = 0.0) -> None:
         self.max_in_flight = max_in_flight
+        self.max_queue_wait_s = max_queue_wait_s
         self.in_flight = 0
         self.shed = 0
+        self.last_wait_s = 0.0  # the queue wait of the latest request (what /readyz reports) ...
+        self.last_wait_at = 0.0  # ... and when it was measured (time.monotonic())
 
     def full(self) -> bool:
-        """Whether a new request would pass the limit."""
+        """Whether a new request would pass the bound on requests in progress."""
         return bool(self.max_in_flight) and self.in_flight >= self.max_in_flight
+
+    def backed_up(self, *, within_s: float | None = None) -> bool:
+        """Whether requests wait longer than the bound, as of the latest one (measured in the last `within_s`)."""
+        if not self.max_queue_wait_s or self.last_wait_s <= self.max_queue_wait_s:
+            return False
+        return within_s is None or time.monotonic() - self.last_wait_at <= within_s
+
+    def observe_wait(self, seconds: float) -> None:
+        """Record the queue wait of the request being admitted or refused."""
+        self.last_wait_s = seconds
+        self.last_wait_at = time.monotonic()
 
 
 # Probes and metrics are answered however busy the worker is: an orchestrator must see the truth.
 UNSHED = frozenset({"/healthz", "/readyz", "/metrics"})
 
+# When each task of the worker's event loop was created (uvicorn creates one per request as soon
+# as its headers are read): how long a request has waited for the loop is "now" minus this.
+_CREATED: weakref.WeakKeyDictionary[asyncio.Task[Any], float] = weakref.WeakKeyDictionary()
+
+
+def _stamping_factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> asyncio.Task[Any]:
+    task: asyncio.Task[Any] = asyncio.Task(coro, loop=loop, **kwargs)
+    _CREATED[task] = time.perf_counter()
+    return task
+
+
+def queue_wait() -> float:
+    """Seconds the current request's task waited between its creation and now (0 if unknown)."""
+    try:
+        task = asyncio.current_task()
+    except RuntimeError:
+        return 0.0
+    created = _CREATED.get(task) if task is not None else None
+    return time.perf_counter() - created if created is not None else 0.0
+
 
 class Shed:
-    """Past `load.max_in_flight` requests in progress, answer 503 with Retry-After at once.
+    """Refuse, with 503 and Retry-After at once, requests past what the worker can serve in time.
 
-    The worker runs every request on one event loop, so whatever it accepts waits behind the
-    requests already there: without a bound, 200 connections meant p99 of 13-19 s and nothing
-    refused. Refusing the excess at once keeps the latency of what is accepted, and tells the
-    caller (and a load balancer) to come back. A refusal costs microseconds and touches no
-    database, so it is answered even when the worker is saturated.
+    The worker runs every request on one event loop, and the routes do their work without
+    yielding, so requests queue for the loop rather than pile up "in progress": without a bound,
+    200 connections meant p99 of 13-19 s and nothing refused. Two bounds, either of which sheds:
+
+    - the time a request waited for the loop before it got here (`max_queue_wait_s`, taken
+      from when uvicorn created its task: the middleware stamps task creation on the loop);
+    - the number of requests in progress (`max_in_flight`; they can pile up where a route
+      yields, e.g. a large body arriving in pieces).
+
+    A refusal costs microseconds and touches no database, so it clears the queue fast and keeps
+    the latency of what is accepted; the caller (and a load balancer) are told when to return.
     """
 
     def __init__(self, app: ASGIApp, load: Load, retry_after_s: int) -> None:
@@ -161,13 +203,24 @@ class Shed:
         self._headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                          (b"retry-after", str(retry_after_s).encode())]
         self._body = body
+        self._stamping: asyncio.AbstractEventLoop | None = None
+
+    def _stamp_tasks(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self._stamping is not loop:
+            self._stamping = loop
+            if loop.get_task_factory() is None:
+                loop.set_task_factory(_stamping_factory)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in UNSHED:
             await self.app(scope, receive, send)
             return
         load = self.load
-        if load.full():
+        if load.max_queue_wait_s:
+            self._stamp_tasks()
+            load.observe_wait(queue_wait())
+        if load.full() or load.backed_up():
             load.shed += 1
             await send({"type": "http.response.start", "status": 503, "headers": self._headers})
             await send({"type": "http.response.body", "body": self._body})

@@ -268,3 +268,31 @@ def start_if_configured(settings: Settings, engine: sa.Engine) -> Relay | None:
     url, queue = settings.amqp_url, settings.amqp_queue
     log.info("outbox relay on", extra={"queue": queue})
     return Relay(engine, lambda: AmqpPublisher(url, queue), interval_s=settings.relay_interval_s).start()
+
+
+def relay_command(args: Any) -> int:
+    """`familycard relay`: the relay on its own (the service also runs one when a broker is configured)."""
+    import signal
+
+    settings = Settings()
+    if not settings.amqp_url:
+        print("FAMILYCARD_AMQP_URL is not set: no broker to relay to", flush=True)
+        return 2
+    engine = db.create_engine(settings.database_url)
+    url, queue = settings.amqp_url, settings.amqp_queue
+    worker = Relay(engine, lambda: AmqpPublisher(url, queue), interval_s=settings.relay_interval_s)
+    try:
+        if getattr(args, "once", False):
+            print(f"relayed {worker.drain()} message(s) to {queue}", flush=True)
+            return 0
+        stopping = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+        worker.start()
+        with contextlib.suppress(KeyboardInterrupt):
+            stopping.wait()
+        worker.stop()
+        print(f"relay stopped: {worker.stats}", flush=True)
+        return 0
+    finally:
+        worker.close()
+        engine.dispose()

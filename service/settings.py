@@ -36,9 +36,11 @@ class Settings(BaseSettings):
     max_clock_skew_s: float = Field(default=300.0, ge=0)
     min_occurred_at: AwareDatetime = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
     min_birth_date: dt.date = dt.date(1900, 1, 1)
-    # Degrade, don't fail: requests in progress per worker past which new ones are answered 503 at
-    # once (0: no limit), and the Retry-After those 503s (and a database outage) carry.
-    max_in_flight: int = Field(default=48, ge=0)
+    # Degrade, don't fail: per worker, the time a request may have waited for the event loop and
+    # the requests in progress past which new ones are answered 503 at once (0: no bound), and the
+    # Retry-After those 503s (and a database outage) carry.
+    max_queue_wait_ms: float = Field(default=100.0, ge=0)
+    max_in_flight: int = Field(default=64, ge=0)
     retry_after_s: int = Field(default=1, ge=1, le=3600)
     # The SMS outbox relay to a message broker (service/relay.py); off without a URL.
     amqp_url: str | None = None

@@ -214,3 +214,40 @@ def test_readyz_reports_database_rules_and_backlog(any_client: TestClient, datab
     assert stale.status_code == 503
     assert stale.json()["checks"]["rules"]["ok"] is False
     assert stale.json()["checks"]["rules"]["database_version"] == "rules-elsewhere"
+
+
+def test_requests_that_waited_too_long_for_the_loop_are_refused_without_doing_the_work() -> None:
+    """Routes do their work without yielding, so requests queue for the event loop: the wait is the bound."""
+    done: list[int] = []
+
+    async def busy(scope: Any, receive: Any, send: Any) -> None:
+        time.sleep(0.08)  # synchronous work, as the intake's
+        done.append(1)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    load = middleware.Load(0, max_queue_wait_s=0.05)
+    shed = middleware.Shed(busy, load, retry_after_s=1)
+
+    async def call() -> int:
+        sent: list[dict[str, Any]] = []
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        await shed({"type": "http", "path": "/v1/events", "method": "POST"}, receive, send)
+        return int(sent[0]["status"])
+
+    async def scenario() -> list[int]:
+        asyncio.get_running_loop().set_task_factory(None)
+        shed._stamp_tasks()  # as the first request would
+        return list(await asyncio.gather(*(asyncio.create_task(call()) for _ in range(6))))
+
+    statuses = asyncio.run(scenario())
+    assert statuses == [200] + [503] * 5  # the first did its 80 ms; the others had waited past 50 ms
+    assert len(done) == 1
+    assert load.shed == 5
+    assert load.backed_up()
