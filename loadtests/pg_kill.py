@@ -45,6 +45,7 @@ class Burst:
     statuses: dict[int, int] = field(default_factory=dict)
     latencies: list[float] = field(default_factory=list)
     retries: int = 0
+    refusals: dict[str, int] = field(default_factory=dict)
     connection_errors: int = 0
     kill_rounds: int = 0
     killed: int = 0
@@ -67,17 +68,24 @@ async def burst(url: str, token: str, make: object, app_name: str, args: argpars
                 body = make()  # type: ignore[operator]
                 event_id = body.split(b'"event_id":"', 1)[1].split(b'"', 1)[0].decode()
                 seen.sent.add(event_id)
-                for _ in range(50):  # the bus re-sends until the event is taken
+                give_up = deadline + args.drain  # the bus re-sends until the event is taken
+                while True:
                     try:
                         answer = await conn.request("POST", "/v1/events", body)
                     except (ConnectionError, asyncio.IncompleteReadError, OSError):
                         seen.connection_errors += 1
+                        if time.monotonic() > give_up:
+                            break
                         await asyncio.sleep(0.05)
                         continue
                     seen.statuses[answer.status] = seen.statuses.get(answer.status, 0) + 1
                     seen.latencies.append(answer.seconds)
                     if answer.status == 503:
+                        kind = b"overloaded" if b'"overloaded"' in answer.body else b"database_unavailable"
+                        seen.refusals[kind.decode()] = seen.refusals.get(kind.decode(), 0) + 1
                         seen.retries += 1
+                        if time.monotonic() > give_up:
+                            break
                         await asyncio.sleep(0.05)
                         continue
                     if 200 <= answer.status < 300:
@@ -122,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kill-every", type=float, default=0.5)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--families", type=int, default=300)
+    parser.add_argument("--drain", type=float, default=60.0, help="seconds past the burst the bus keeps re-sending")
     args = parser.parse_args(argv)
     tag = uuid.uuid4().hex[:8]
     schema, app_name = f"fc_i11b_kill_{tag}", f"familycard-kill-{tag}"
@@ -154,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         f"5xx: 500 and other non-503: {sum(server_errors.values())}; 503 + Retry-After (re-sent by the bus): "
-        f"{seen.statuses.get(503, 0)}"
+        f"{seen.statuses.get(503, 0)} {dict(sorted(seen.refusals.items()))}"
     )
     print(
         f"events sent: {len(seen.sent):,}; taken: {len(seen.taken):,}; in the database: {len(found):,}; "
