@@ -86,15 +86,19 @@ class HeldAssessment(Assessment):
 def hold_on_conflict(
     conn: sa.Connection,
     family: model.Family,
+    previous: dict[str, Any] | None,
     assessed: Assessment,
     fingerprints: list[str],
     fingerprint: Callable[[Verdict], str],
 ) -> tuple[Assessment, list[str]]:
     """Keep the member index current; if a member is in another family, the held assessment.
 
+    `previous`: the family's snapshot before this event (None for a new family).
+
     Returns the assessment and fingerprints to act on (unchanged when there is no conflict).
     """
-    others = members.sync(conn, family_id=family.family_id, iins=[m.iin for m in family.members])
+    held_before = [m["iin"] for m in previous.get("members", ())] if previous else []
+    others = members.sync(conn, family_id=family.family_id, iins=[m.iin for m in family.members], previous=held_before)
     if not others:
         return assessed, fingerprints
     log.warning(

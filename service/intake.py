@@ -393,7 +393,8 @@ def _family_event(
     ruleset_version = plan.version
     if plan.evaluated and plan.assessment is not None:
         # A member another family also holds: every grant waits for a caseworker (service/edge.py).
-        assessed, fingerprints = edge.hold_on_conflict(conn, family, plan.assessment, plan.fingerprints, fingerprint)
+        assessed, fingerprints = edge.hold_on_conflict(conn, family, row["snapshot"] if row else None,
+                                                       plan.assessment, plan.fingerprints, fingerprint)
         ruleset_version = assessed.ruleset_version
         indicators_now = plan.indicators
         latest = _reconcile(ctx, conn, family=family, assessed=assessed, fingerprints=fingerprints,
