@@ -77,6 +77,10 @@ def running_server(
             FAMILYCARD_DATABASE_URL=database_url or f"sqlite:///{workdir / 'familycard.db'}",
             FAMILYCARD_LOG_LEVEL="WARNING",
             PYTHONUNBUFFERED="1",
+            # The synthetic streams compress a family's life (years of events in seconds), so their
+            # clock runs ahead of the wall clock: the plausibility bound on `occurred_at` is widened
+            # here (50 years) and kept at its default everywhere else.
+            FAMILYCARD_MAX_CLOCK_SKEW_S=str(50 * 366 * 86400),
         )
         env.update(extra_env or {})
         log = (workdir / "server.log").open("wb")
