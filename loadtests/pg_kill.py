@@ -140,7 +140,10 @@ def main(argv: list[str] | None = None) -> int:
     url = f"{BASE}{sep}options=-csearch_path%3D{schema}&application_name={app_name}"
     try:
         families = population.families(args.families, seed=12, prefix="KILL-")
-        with running_server(workers=args.workers, database_url=url) as server:
+        from service.settings import Settings
+
+        shedding = {"FAMILYCARD_MAX_QUEUE_WAIT_MS": str(Settings().max_queue_wait_ms)}  # as in production
+        with running_server(workers=args.workers, database_url=url, extra_env=shedding) as server:
             prepare(server, families)
             make = event_maker(families, seed=int(time.time()))
             seen = asyncio.run(burst(server.url, server.tokens["bus"], make, app_name, args))

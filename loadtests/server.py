@@ -81,6 +81,9 @@ def running_server(
             # clock runs ahead of the wall clock: the plausibility bound on `occurred_at` is widened
             # here (50 years) and kept at its default everywhere else.
             FAMILYCARD_MAX_CLOCK_SKEW_S=str(50 * 366 * 86400),
+            # Capacity runs and scenarios count every non-2xx as an error: no load shedding unless a
+            # tool asks for it (`overload.py`, `pg_kill.py` pass the service's bound).
+            FAMILYCARD_MAX_QUEUE_WAIT_MS="0",
         )
         env.update(extra_env or {})
         log = (workdir / "server.log").open("wb")

@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     # Degrade, don't fail: per worker, the time a request may have waited for the event loop and
     # the requests in progress past which new ones are answered 503 at once (0: no bound), and the
     # Retry-After those 503s (and a database outage) carry.
-    max_queue_wait_ms: float = Field(default=250.0, ge=0)
+    max_queue_wait_ms: float = Field(default=100.0, ge=0)
     max_in_flight: int = Field(default=64, ge=0)
     retry_after_s: int = Field(default=1, ge=1, le=3600)
     # The SMS outbox relay to a message broker (service/relay.py); off without a URL.
