@@ -58,7 +58,11 @@ def problems(
     """Every implausible time, date or membership in one event (empty: nothing found)."""
     found: list[dict[str, Any]] = []
     occurred = envelope.occurred_at
-    if occurred > now + limits.max_clock_skew:
+    try:
+        latest = now + limits.max_clock_skew
+    except OverflowError:  # a skew past year 9999: no upper bound
+        latest = dt.datetime.max.replace(tzinfo=dt.UTC)
+    if occurred > latest:
         found.append(
             _item(
                 ["body", "occurred_at"],
@@ -144,5 +148,10 @@ def _item(loc: Loc, msg: str, kind: str) -> dict[str, Any]:
 
 
 def limits_from(max_clock_skew_s: float, min_occurred_at: dt.datetime, min_birth_date: dt.date) -> Limits:
-    """`Limits` from the settings' values."""
-    return Limits(dt.timedelta(seconds=max_clock_skew_s), min_occurred_at, min_birth_date)
+    """`Limits` from the settings' values (a skew beyond what a timedelta holds is no upper bound)."""
+    skew = (
+        dt.timedelta.max
+        if max_clock_skew_s >= dt.timedelta.max.total_seconds()
+        else dt.timedelta(seconds=max_clock_skew_s)
+    )
+    return Limits(skew, min_occurred_at, min_birth_date)

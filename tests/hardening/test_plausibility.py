@@ -205,3 +205,22 @@ def test_limits_are_judged_against_the_event_day() -> None:
 
     assert check("2026-03-02") == []
     assert check("2026-03-03") == ["date_in_future"]
+
+
+def test_a_skew_past_what_a_date_can_hold_is_no_upper_bound() -> None:
+    """The load tools switch the bound off with a huge skew; it must not overflow into a 500."""
+    limits = plausibility.limits_from(1e15, dt.datetime(2000, 1, 1, tzinfo=dt.UTC), dt.date(1900, 1, 1))
+    occurred = dt.datetime(9999, 12, 31, 9, 0, tzinfo=dt.UTC)
+    envelope = Envelope(event_id="e", type="loan.changed", occurred_at=occurred, payload={})
+    now = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    assert (
+        plausibility.problems(
+            envelope,
+            DeathRegistered(
+                family_id="F", iin=iin.make(dt.date(1950, 1, 1), "male", 5), date_of_death=dt.date(2026, 1, 1)
+            ),
+            now=now,
+            limits=limits,
+        )
+        == []
+    )
