@@ -82,7 +82,8 @@ def problems(
             )
         )
         return found
-    check = _Dates(limits.min_birth_date, occurred.date() + GRACE, found)
+    day = occurred.date()
+    check = _Dates(limits.min_birth_date, day + GRACE if day < dt.date.max else day, found)
     at: Loc = ["body", "payload"]
     if isinstance(payload, model.Family):
         _members(check, payload.members, [*at, "members"])
