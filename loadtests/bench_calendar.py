@@ -32,8 +32,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 
+from engine import iin
 from service import calendar, intake
 from service.app import open_context
 from service.settings import Settings
@@ -82,29 +84,34 @@ def build_templates(url: str, n: int) -> int:
 
 
 def replicate(url: str, copies: int) -> None:
-    """Copy every template family `copies - 1` times in SQL: new ids, the same records and holdings."""
+    """Copy every template family `copies - 1` times: new family ids and IINs, the same records and holdings.
+
+    The records are copied in Python (each copy's members get IINs of their own, valid for their
+    birth date and sex, so no member is in two families), the holdings in SQL.
+    """
     engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
-    pg = engine.dialect.name == "postgresql"
-    fam, ent, amt = tables.families, tables.entitlements, tables.entitlement_amounts
-    fam_cols = [c.name for c in fam.columns]
+    fam, ent, amt, idx = tables.families, tables.entitlements, tables.entitlement_amounts, tables.member_iins
+    serials: dict[tuple[str, str], int] = {}
+
+    def fresh(person: dict[str, Any]) -> str:
+        key = (person["birth_date"], person.get("sex") or "female")
+        serials[key] = serials.get(key, 6999) + 1
+        return iin.make(dt.date.fromisoformat(key[0]), key[1], serials[key])
+
     with engine.begin() as conn:
+        templates = [dict(r) for r in conn.execute(sa.select(fam)).mappings()]
         for k in range(1, copies):
             suffix = f"-{k:03d}"
-            new_id = fam.c.family_id + suffix
-            snapshot = (
-                sa.func.jsonb_set(fam.c.snapshot, "{family_id}", sa.func.to_jsonb(new_id))
-                if pg
-                else sa.func.json_set(fam.c.snapshot, "$.family_id", new_id)
-            )
-            values = {c: fam.c[c] for c in fam_cols} | {"family_id": new_id, "snapshot": snapshot}
-            conn.execute(
-                fam.insert().from_select(
-                    fam_cols,
-                    sa.select(*[values[c] for c in fam_cols])
-                    .where(fam.c.family_id.like("T%"))
-                    .where(~fam.c.family_id.like("%-%")),
-                )
-            )
+            rows, members = [], []
+            for t in templates:
+                snap = orjson.loads(orjson.dumps(t["snapshot"]))
+                snap["family_id"] = t["family_id"] + suffix
+                for m in snap["members"]:
+                    m["iin"] = fresh(m)
+                    members.append({"iin": m["iin"], "family_id": snap["family_id"]})
+                rows.append({**t, "family_id": snap["family_id"], "snapshot": snap})
+            conn.execute(fam.insert(), rows)
+            conn.execute(idx.insert(), members)
             ent_cols = [c.name for c in ent.columns]
             ev = {c: ent.c[c] for c in ent_cols} | {"id": ent.c.id + suffix, "family_id": ent.c.family_id + suffix}
             conn.execute(
@@ -122,7 +129,7 @@ def replicate(url: str, copies: int) -> None:
                     amt_cols, sa.select(*[av[c] for c in amt_cols]).where(~amt.c.family_id.like("%-%"))
                 )
             )
-        if pg:
+        if engine.dialect.name == "postgresql":
             conn.exec_driver_sql("ANALYZE")
     engine.dispose()
 

@@ -55,8 +55,9 @@ def build_events(n: int, *, seed: int, prefix: str) -> list[tuple[str, bytes]]:
     out: list[tuple[str, bytes]] = []
     for i, fam in enumerate(fams):
         out.append(("family.registered", envelope(f"{prefix}reg-{i}", "family.registered", REGISTERED, fam)))
+    first = 9000 if prefix.startswith("WARM") else 5000  # no newborn shares an IIN with a warm-up one
     for i, fam in enumerate(fams):
-        child = {"iin": iin.make(BORN_ON, "female" if i % 2 else "male", 5000 + i), "birth_date": BORN_ON.isoformat(),
+        child = {"iin": iin.make(BORN_ON, "female" if i % 2 else "male", first + i), "birth_date": BORN_ON.isoformat(),
                  "sex": "female" if i % 2 else "male"}
         out.append(("birth.registered", envelope(f"{prefix}birth-{i}", "birth.registered", BIRTH_REPORTED,
                                                  {"family_id": fam["family_id"], "child": child})))

@@ -77,6 +77,13 @@ def running_server(
             FAMILYCARD_DATABASE_URL=database_url or f"sqlite:///{workdir / 'familycard.db'}",
             FAMILYCARD_LOG_LEVEL="WARNING",
             PYTHONUNBUFFERED="1",
+            # The synthetic streams compress a family's life (decades of events in seconds), so their
+            # clock runs far ahead of the wall clock: no upper bound on `occurred_at` here (the
+            # service's default everywhere else).
+            FAMILYCARD_MAX_CLOCK_SKEW_S="1e15",
+            # Capacity runs and scenarios count every non-2xx as an error: no load shedding unless a
+            # tool asks for it (`overload.py`, `pg_kill.py` pass the service's bound).
+            FAMILYCARD_MAX_QUEUE_WAIT_MS="0",
         )
         env.update(extra_env or {})
         log = (workdir / "server.log").open("wb")

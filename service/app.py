@@ -25,6 +25,7 @@ from service import (
     auth,
     calendar,
     console,
+    degrade,
     docs,
     errors,
     events,
@@ -32,6 +33,7 @@ from service import (
     leases,
     metrics,
     middleware,
+    relay,
     rollout,
 )
 from service.clock import Clock, utc_now
@@ -120,9 +122,12 @@ def create_app(
                 calendar.scheduler(ctx, interval_s=settings.calendar_interval_s, holder=leases.holder_id())
             )
         follower = asyncio.get_running_loop().create_task(_follow_rules(rules_now, database))
+        relaying = relay.start_if_configured(settings, database)  # the SMS outbox to the broker (optional)
         try:
             yield
         finally:
+            if relaying is not None:
+                relaying.stop()
             for task in (follower, scheduler):
                 if task is not None:
                     task.cancel()
@@ -146,6 +151,8 @@ def create_app(
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     errors.install(app)
+    degrade.install(app, settings.retry_after_s)  # database outages: 503 with Retry-After
+    app.state.load = middleware.Load(settings.max_in_flight, settings.max_queue_wait_ms / 1000)
     if settings.bench_echo:
         # First in the route list: the benchmark's ceiling must not pay for matching routes that
         # the measured endpoints, listed right after it, do not pay for.
@@ -155,7 +162,10 @@ def create_app(
     console.install(app)
     docs.install(app, page=settings.docs == "token")
     family_page.install(app, development=settings.env == "development")
+    # Outermost last: Observe, Shed, BodyLimit, TextGuard, then the routes.
+    app.add_middleware(middleware.TextGuard)
     app.add_middleware(middleware.BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(middleware.Shed, load=app.state.load, retry_after_s=settings.retry_after_s)
     app.add_middleware(middleware.Observe, state=app.state)
     app.openapi = _openapi(app)  # type: ignore[method-assign]
     return app

@@ -123,6 +123,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = audit.add_parser("grants", help="print the PostgreSQL grants for the role the service connects as")
     p.add_argument("--role", required=True, help="a role that does not own the tables")
     p.set_defaults(func=_lazy("service.audit_cli:grants_command"))
+
+    p = sub.add_parser("relay", help="relay the SMS outbox to the message broker (FAMILYCARD_AMQP_URL) until stopped")
+    p.add_argument("--once", action="store_true", help="relay what is pending now, then exit")
+    p.set_defaults(func=_lazy("service.relay:relay_command"))
     return parser
 
 

@@ -8,8 +8,11 @@ the others carry one registry fact about one family, or a citizen's answer to an
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal, Union
 
+import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, create_model
 
 from engine import model
@@ -215,3 +218,80 @@ def openapi_schema() -> dict[str, Any]:
     adapter: TypeAdapter[Any] = TypeAdapter(Annotated[union, Field(discriminator="type")])
     schema: dict[str, Any] = adapter.json_schema(ref_template="#/components/schemas/{model}")
     return schema
+
+
+# --- idempotency with conflict detection ---------------------------------------------------------
+
+def _canonical(value: Any) -> Any:
+    """JSON data in one spelling: integral floats as integers (a JSONB round trip turns 5.0 into 5)."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    return value
+
+
+def _instant(occurred_at: str | dt.datetime) -> str:
+    """`occurred_at` as a UTC instant: the same moment written with another offset is the same event."""
+    moment = dt.datetime.fromisoformat(occurred_at) if isinstance(occurred_at, str) else occurred_at
+    return moment.astimezone(dt.UTC).isoformat()
+
+
+def canonical_event(
+    *, event_id: str, type: str, occurred_at: str | dt.datetime, source: str | None, payload: dict[str, Any]
+) -> dict[str, Any]:
+    """What an event says, in the one form its content hash is taken of.
+
+    Built from the validated event (defaults filled in, payload as the service stores it), so a
+    redelivery whose JSON differs only in key order, spacing, an omitted default or the offset of
+    `occurred_at` is the same content; built the same way from a stored row that predates the hash.
+    """
+    return {"event_id": event_id, "type": type, "occurred_at": _instant(occurred_at), "source": source,
+            "payload": _canonical(payload)}
+
+
+def content_hash(canonical: dict[str, Any]) -> str:
+    """SHA-256 of the canonical JSON (sorted keys, no spaces) of `canonical_event`."""
+    return hashlib.sha256(orjson.dumps(canonical, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def hash_of(envelope: Envelope, payload: BaseModel) -> str:
+    """The content hash of a received event."""
+    return content_hash(canonical_event(event_id=envelope.event_id, type=envelope.type,
+                                        occurred_at=envelope.occurred_at, source=envelope.source,
+                                        payload=payload.model_dump(mode="json")))
+
+
+def stored_hash(row: Mapping[str, Any]) -> str:
+    """The content hash of an applied event as stored (computed for rows written before hashes were)."""
+    kept = row.get("content_hash")
+    if kept:
+        return str(kept)
+    return content_hash(canonical_event(event_id=row["event_id"], type=row["type"], occurred_at=row["occurred_at"],
+                                        source=row["source"], payload=row["payload"]))
+
+
+def conflict(seen: Mapping[str, Any], envelope: Envelope, payload: BaseModel) -> list[dict[str, Any]]:
+    """Why a redelivery of an applied event id is not a duplicate (empty: it is one).
+
+    Names the fields that differ, never their values (a payload holds IINs).
+    """
+    if stored_hash(seen) == hash_of(envelope, payload):
+        return []
+    old = canonical_event(event_id=seen["event_id"], type=seen["type"], occurred_at=seen["occurred_at"],
+                          source=seen["source"], payload=seen["payload"])
+    new = canonical_event(event_id=envelope.event_id, type=envelope.type, occurred_at=envelope.occurred_at,
+                          source=envelope.source, payload=payload.model_dump(mode="json"))
+    differing = [name for name in ("type", "occurred_at", "source") if old[name] != new[name]]
+    if old["type"] != new["type"]:
+        differing.append("payload")
+    else:
+        keys = sorted(set(old["payload"]) | set(new["payload"]))
+        differing += [f"payload.{k}" for k in keys if old["payload"].get(k) != new["payload"].get(k)]
+    named = ", ".join(differing) or "payload"
+    msg = (f"event_id {envelope.event_id} was already applied (received {seen['received_at']}) with different "
+           f"content (differs in: {named}); a reused event id is refused and this delivery is kept as a dead "
+           "letter beside the original: send the new fact under a new event_id")
+    return [{"loc": ["body", "event_id"], "msg": msg, "type": "event_id_conflict"}]

@@ -37,7 +37,7 @@ from engine.assessment import Assessment, Verdict
 from engine.decision import Texts
 from engine.errors import EvaluationError
 from engine.review_policy import Change
-from service import audit, clock, events, holdings, offers, record, reviews
+from service import audit, clock, edge, events, holdings, offers, record, reviews
 from service.context import AppContext
 from service.domain import policy, wording
 from service.errors import clean, item
@@ -146,8 +146,8 @@ def _guess(raw: bytes) -> tuple[str | None, str | None]:
     if not isinstance(data, dict):
         return None, None
     event_id, kind = data.get("event_id"), data.get("type")
-    return (
-        event_id if isinstance(event_id, str) and 0 < len(event_id) <= 128 else None,
+    return (  # (an id with a control character is no usable id: it could not be stored or looked up)
+        event_id if isinstance(event_id, str) and 0 < len(event_id) <= 128 and event_id.isprintable() else None,
         kind if isinstance(kind, str) and len(kind) <= 40 else None,
     )
 
@@ -158,7 +158,11 @@ def receive(ctx: AppContext, *, raw: bytes, actor: str) -> tuple[int, dict[str, 
     """Apply one bus message; (HTTP status, answer)."""
     started = time.perf_counter()
     try:
+        if problems := edge.screen_raw(raw):  # control characters (service/edge.py)
+            raise Refused(422, problems)
         envelope, payload = parse(raw)
+        if problems := edge.screen_event(ctx, envelope, payload):  # implausible times and dates
+            raise Refused(422, problems)
     except Refused as refused:
         event_id, kind = _guess(raw)
         return _dead_letter(ctx, raw=raw, event_id=event_id, kind=kind, refused=refused, actor=actor)
@@ -189,13 +193,15 @@ def _apply_once(ctx: AppContext, *, envelope: events.Envelope, payload: BaseMode
             seen = event_store.get(work.conn, event_id=envelope.event_id)
         if seen is None:
             raise
-        answer = _duplicate(seen)
+        answer = _duplicate(seen, envelope, payload)  # other content under the same id: Refused (409)
     ctx.metrics.events.labels(envelope.type, answer["status"]).inc()
     ctx.metrics.event_apply.labels(envelope.type).observe(time.perf_counter() - started)
     return answer
 
 
-def _duplicate(seen: dict[str, Any]) -> dict[str, Any]:
+def _duplicate(seen: dict[str, Any], envelope: events.Envelope, payload: BaseModel) -> dict[str, Any]:
+    if conflict := events.conflict(seen, envelope, payload):  # same id, other content: not a duplicate
+        raise Refused(409, conflict)
     return {**seen["effects"], "status": "duplicate", "first_received_at": seen["received_at"]}
 
 
@@ -216,7 +222,7 @@ def _apply_locked(
         if ahead is None:
             seen = event_store.get(conn, event_id=envelope.event_id)
             if seen is not None:
-                return _duplicate(seen)
+                return _duplicate(seen, envelope, payload)
             ctx.rules.sync(conn)
         now = ctx.clock()
         effects = Effects()
@@ -418,11 +424,13 @@ def _family_event(
     latest = row.get("latest") if row else {}
     ruleset_version = plan.version
     if plan.evaluated and plan.assessment is not None:
-        assessed = plan.assessment
+        # A member another family also holds: every grant waits for a caseworker (service/edge.py).
+        assessed, fingerprints = edge.hold_on_conflict(conn, family, row["snapshot"] if row else None,
+                                                       plan.assessment, plan.fingerprints, fingerprint)
         ruleset_version = assessed.ruleset_version
         indicators_now = plan.indicators
-        latest = _reconcile(ctx, conn, plan=plan, assessed=assessed, envelope=envelope, latest=latest, now=now,
-                            effects=effects)
+        latest = _reconcile(ctx, conn, plan=plan, assessed=assessed, fingerprints=fingerprints, envelope=envelope,
+                            latest=latest, now=now, effects=effects)
     values = {
         "region": family.region, "snapshot": outcome.snapshot, "facts": outcome.facts, "indicators": indicators_now,
         "last_occurred_at": plan.last.isoformat(), "updated_at": clock.iso(now),
@@ -526,11 +534,11 @@ def _load(
 
 
 def _reconcile(
-    ctx: AppContext, conn: sa.Connection, *, plan: _Plan, assessed: Assessment, envelope: events.Envelope,
-    latest: dict[str, Any] | None, now: dt.datetime, effects: Effects,
+    ctx: AppContext, conn: sa.Connection, *, plan: _Plan, assessed: Assessment, fingerprints: list[str],
+    envelope: events.Envelope, latest: dict[str, Any] | None, now: dt.datetime, effects: Effects,
 ) -> dict[str, Any]:
     """Store the decisions that changed and act on each; the family's latest decision per benefit."""
-    family, fingerprints, before, as_of, trigger = plan.family, plan.fingerprints, plan.before, plan.as_of, plan.trigger
+    family, before, as_of, trigger = plan.family, plan.before, plan.as_of, plan.trigger
     actor = ACTORS[trigger]
     is_new = latest == {}
     state = _load(conn, family.family_id, now, latest, plan.holdings)

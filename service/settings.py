@@ -8,10 +8,11 @@ environment of another. Outside development it refuses the development tokens fi
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import AwareDatetime, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_TOKENS_FILE = Path("var/dev-tokens.json")
@@ -42,6 +43,21 @@ class Settings(BaseSettings):
     auth_failure_window_seconds: float = Field(default=60.0, gt=0)
     # /docs and /openapi.json: "token" (any valid token, swagger-ui served locally) or "off".
     docs: Literal["token", "off"] = "token"
+    # Plausibility at the edge (service/README.md, "Hardening"): how far after the service's clock
+    # an event may say it occurred, and the earliest occurred_at and date of a person it takes.
+    max_clock_skew_s: float = Field(default=300.0, ge=0)
+    min_occurred_at: AwareDatetime = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+    min_birth_date: dt.date = dt.date(1900, 1, 1)
+    # Degrade, don't fail: per worker, the time a request may have waited for the event loop and
+    # the requests in progress past which new ones are answered 503 at once (0: no bound), and the
+    # Retry-After those 503s (and a database outage) carry.
+    max_queue_wait_ms: float = Field(default=100.0, ge=0)
+    max_in_flight: int = Field(default=64, ge=0)
+    retry_after_s: int = Field(default=1, ge=1, le=3600)
+    # The SMS outbox relay to a message broker (service/relay.py); off without a URL.
+    amqp_url: str | None = None
+    amqp_queue: str = "familycard.sms"
+    relay_interval_s: float = Field(default=0.5, gt=0)
 
     @model_validator(mode="after")
     def _no_dev_tokens_in_production(self) -> Settings:

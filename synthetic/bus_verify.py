@@ -111,6 +111,11 @@ async def verify_run(
         async def get(path: str) -> tuple[int, dict[str, Any]]:
             async with sem:
                 response = await client.get(path)
+                for _ in range(20):  # a busy service sheds load with 503 + Retry-After: come back then
+                    if response.status_code != 503:
+                        break
+                    await asyncio.sleep(min(float(response.headers.get("retry-after") or 1), 5.0))
+                    response = await client.get(path)
             try:
                 body = response.json()
             except ValueError:

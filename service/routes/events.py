@@ -8,12 +8,12 @@ import orjson
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from service import dead_letter_view, intake
+from service import dead_letter_view, degrade, intake
 from service.deps import Auditor, Bus, BusOrAuditor, Ctx, Db
 from service.direct import DirectRoute
 from service.errors import ServiceError
-from service.routes import CONFLICT, ERRORS, NOT_FOUND
-from service.schemas import DeadLetter, EventAnswer, EventStatus
+from service.routes import ERRORS, NOT_FOUND
+from service.schemas import DeadLetter, ErrorBody, EventAnswer, EventStatus
 from service.store import events as event_store
 
 router = APIRouter(tags=["events"], route_class=DirectRoute)
@@ -25,16 +25,26 @@ EVENT_BODY: dict[str, Any] = {
     }
 }
 EventId = Annotated[str, Path(min_length=1, max_length=128)]
+EVENT_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    409: {"model": ErrorBody, "description": "The event id was already applied with different content "
+          "(`event_id_conflict`; kept as a dead letter beside the original), or a consent to a closed offer"},
+    422: {"model": ErrorBody, "description": "A malformed or implausible event (control characters, a time or "
+          "date that cannot be, incoherent membership); `loc` names the field; kept as a dead letter"},
+    503: {"model": ErrorBody, "description": "The database is unavailable (`database_unavailable`) or the worker is "
+          "overloaded (`overloaded`); nothing was changed: retry after `Retry-After` seconds"},
+}
 
 
-@router.post(
-    "/v1/events", response_model=EventAnswer, openapi_extra=EVENT_BODY,
-    responses={**ERRORS, **CONFLICT},
-)
+@router.post("/v1/events", response_model=EventAnswer, openapi_extra=EVENT_BODY, responses=EVENT_ERRORS)
 async def post_event(request: Request, ctx: Ctx, caller: Bus) -> Response:
-    """Apply one bus event exactly once; a redelivery answers `duplicate` and changes nothing."""
+    """Apply one bus event exactly once; a redelivery answers `duplicate` and changes nothing.
+
+    The same `event_id` with different content is not a redelivery: 409 `event_id_conflict`.
+    """
     raw = await request.body()
-    status_code, answer = intake.receive(ctx, raw=raw, actor=caller.name)
+    # A connection PostgreSQL dropped mid-way rolled the event back: applied again once, on a new one.
+    status_code, answer = degrade.once_more_on_disconnect(lambda: intake.receive(ctx, raw=raw, actor=caller.name))
     try:  # the same JSON as JSONResponse would write, several times faster
         return Response(orjson.dumps(answer), status_code=status_code, media_type="application/json")
     except TypeError:

@@ -6,6 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from service import events
 from service.store import rows, tables
 
 E = tables.events
@@ -22,13 +23,33 @@ def get(conn: sa.Connection, *, event_id: str) -> dict[str, Any] | None:
 
 
 def add(conn: sa.Connection, *, event: dict[str, Any]) -> None:
-    """Record an applied event; the primary key refuses a second copy."""
+    """Record an applied event with its content hash; the primary key refuses a second copy."""
+    if "content_hash" not in event:
+        event = {**event, "content_hash": events.stored_hash(event)}
     rows.run(conn, _ADD, event)
 
 
 def add_dead_letter(conn: sa.Connection, *, letter: dict[str, Any]) -> None:
-    """Keep a refused message with its reason."""
-    rows.run(conn, _ADD_DEAD_LETTER, letter)
+    """Keep a refused message with its reason, whatever bytes it held.
+
+    PostgreSQL's text and JSONB cannot hold a NUL character, so every NUL (in the raw body, the
+    guessed id and type, or a reason quoting them) is stored as the six characters `\\u0000`, on
+    every database alike: the dead letter is kept instead of the refusal failing with a 500.
+    """
+    rows.run(conn, _ADD_DEAD_LETTER, _without_nul(letter))
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", NUL_ESCAPE) if "\x00" in value else value
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_without_nul(v) for v in value]
+    return value
+
+
+NUL_ESCAPE = "\\u0000"
 
 
 def dead_letters(conn: sa.Connection, *, event_id: str) -> list[dict[str, Any]]:

@@ -48,6 +48,17 @@ events = sa.Table(
     sa.Column("payload", JSON, nullable=False),
     sa.Column("late", sa.Boolean, nullable=False),
     sa.Column("effects", JSON, nullable=False),
+    # SHA-256 of the event's canonical JSON (`service.events.content_hash`); null on older rows.
+    sa.Column("content_hash", sa.String(64), nullable=True),
+)
+
+# Each member's IIN and the family holding it: one person in two families is a data conflict.
+member_iins = sa.Table(
+    "member_iins",
+    metadata,
+    sa.Column("iin", sa.String(12), primary_key=True),
+    sa.Column("family_id", sa.String(64), primary_key=True),
+    sa.Index("ix_member_iins_family_id", "family_id"),
 )
 
 dead_letters = sa.Table(
@@ -170,8 +181,11 @@ outbox = sa.Table(
     sa.Column("recipient_iin", sa.String(12), nullable=False),
     sa.Column("text_kk", sa.Text, nullable=False),
     sa.Column("text_ru", sa.Text, nullable=False),
-    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # pending | relayed
     sa.Column("created_at", sa.String(40), nullable=False),
+    sa.Column("relayed_at", sa.String(40), nullable=True),  # when the broker confirmed it (`service.relay`)
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Index("ix_outbox_status_created", "status", "created_at"),
 )
 
 audit_log = sa.Table(

@@ -1,6 +1,13 @@
-"""The fault-and-abuse suite shares the service tests' fixtures (databases, tokens, clock, clients)."""
+"""Fixtures for the fault-and-abuse suite: the service tests' databases, tokens, clock and clients.
 
-from tests.service.conftest import (  # noqa: F401 - fixtures, found by name
+Every test that takes `any_client` or `database_url` runs on SQLite and on PostgreSQL (the
+`postgres` variant is skipped only when the server is unreachable and FAMILYCARD_REQUIRE_POSTGRES
+is not set, as in tests/service).
+"""
+
+from __future__ import annotations
+
+from tests.service.conftest import (  # noqa: F401 - fixtures, registered by being imported here
     any_client,
     client,
     client_for,

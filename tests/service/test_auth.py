@@ -36,7 +36,7 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/audit"): {"auditor"},
     ("GET", "/v1/audit/verify"): {"auditor"},
 }
-OPEN = {("GET", "/healthz"), ("GET", "/metrics")}
+OPEN = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics")}
 
 
 def _routes(client: TestClient) -> list[tuple[str, str]]:
