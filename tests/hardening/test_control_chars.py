@@ -49,7 +49,9 @@ def test_control_character_in_an_envelope_field(any_client: TestClient, field: s
     detail = answer.json()["detail"]
     assert detail[0]["loc"] == ["body", field]
     assert detail[0]["type"] == "control_character"
-    letter = any_client.get(f"/v1/dead-letters/{answer.json()['dead_letter_id']}", headers=AUDITOR, params={"unmask": "true"})
+    letter = any_client.get(
+        f"/v1/dead-letters/{answer.json()['dead_letter_id']}", headers=AUDITOR, params={"unmask": "true"}
+    )
     assert letter.status_code == 200
     assert letter.json()["event_id"] == event["event_id"]
 
@@ -68,7 +70,9 @@ def test_nul_in_the_event_id_is_dead_lettered_without_an_id(any_client: TestClie
     answer = post_raw(any_client, json.dumps(event).encode())
     assert answer.status_code == 422
     assert answer.json()["event_id"] is None
-    letter = any_client.get(f"/v1/dead-letters/{answer.json()['dead_letter_id']}", headers=AUDITOR, params={"unmask": "true"}).json()
+    letter = any_client.get(
+        f"/v1/dead-letters/{answer.json()['dead_letter_id']}", headers=AUDITOR, params={"unmask": "true"}
+    ).json()
     assert letter["event_id"] is None
     assert "\\u0000" in letter["raw_body"]
 
@@ -79,7 +83,9 @@ def test_raw_trailing_nul_byte_is_kept_as_a_dead_letter(any_client: TestClient) 
     answer = post_raw(any_client, raw)
     assert answer.status_code == 422
     assert answer.json()["detail"][0]["type"] == "json_invalid"
-    letter = any_client.get(f"/v1/dead-letters/{answer.json()['dead_letter_id']}", headers=AUDITOR, params={"unmask": "true"}).json()
+    letter = any_client.get(
+        f"/v1/dead-letters/{answer.json()['dead_letter_id']}", headers=AUDITOR, params={"unmask": "true"}
+    ).json()
     # NUL is stored as the six characters \u0000 (PostgreSQL text cannot hold it), the rest as sent.
     assert letter["raw_body"] == json.dumps(event) + "\\u0000"
     # The same event without the stray byte is then applied.
