@@ -97,6 +97,8 @@ class CompiledBenefit:
     # benefit reads (see `assessment.Assessment.decision`), with the lookups and hits so far.
     decisions: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict, compare=False, repr=False)
     decision_lookups: list[int] = field(default_factory=lambda: [0, 0], compare=False, repr=False)
+    # The same decisions without their trace, in the languages asked for (`Assessment.brief`).
+    briefs: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict, compare=False, repr=False)
 
     @functools.cached_property
     def reads(self) -> tuple[str, ...]:

@@ -244,15 +244,24 @@ def _returns_response(call: Callable[..., Any]) -> bool:
 
 
 def _plain_query(field: ModelField) -> bool:
-    """A query parameter read by its own name and holding one scalar value (no list, no model)."""
+    """A query parameter read by its own name and holding one scalar value (no list, no model).
+
+    A `Literal` of strings or numbers is a scalar too (`?lang=ru`, `?explain=full`).
+    """
     info = field.field_info
     if not isinstance(info, params.Query) or info.validation_alias is not None or field.alias != field.name:
         return False
     annotation = info.annotation
     union = typing.get_origin(annotation) in (typing.Union, types.UnionType)
     kinds = typing.get_args(annotation) if union else (annotation,)
-    return all(isinstance(k, type) and not issubclass(k, BaseModel | list | tuple | set | frozenset | dict | bytes)
-               for k in kinds)
+    return all(_scalar_literal(k) or (isinstance(k, type) and not issubclass(
+        k, BaseModel | list | tuple | set | frozenset | dict | bytes)) for k in kinds)
+
+
+def _scalar_literal(kind: Any) -> bool:
+    """`Literal["a", "b"]` (or of numbers): one value from a fixed set."""
+    return typing.get_origin(kind) is typing.Literal and all(
+        isinstance(v, str | int | float) for v in typing.get_args(kind))
 
 
 def _body_model(field: ModelField) -> type[BaseModel] | None:

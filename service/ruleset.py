@@ -21,7 +21,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 
 from engine import model
-from engine.assessment import Assessment
+from engine.assessment import Assessment, Lang
 from service import audit, clock
 from service.store import tables
 
@@ -37,6 +37,8 @@ class RulesEngine(Protocol):
     def version(self) -> str: ...
 
     def evaluate_json(self, family: model.Family, as_of: dt.date) -> bytes: ...
+
+    def answer_json(self, family: model.Family, as_of: dt.date, lang: Lang = "kk") -> bytes: ...
 
     def assess(self, family: model.Family, as_of: dt.date) -> Assessment: ...
 
