@@ -142,15 +142,17 @@ class Assessment:
         if counts[0] >= MEMO_TRIAL and counts[1] < MEMO_MIN_HITS * counts[0]:
             return brief_of(self.decision(i), lang)
         outcome = self.outcomes[i]
-        values = self.values
-        key = (lang, outcome, *((type(v), v) for v in (values.get(n) for n in cb.reads)))
+        # The key of `decision`, made with two C-level maps: the values read, and their types
+        # (1, 1.0 and True are equal in Python but explained differently).
+        read = tuple(map(self.values.get, cb.reads))
+        key = (lang, outcome, read, tuple(map(type, read)))
         counts[0] += 1
         memo = cb.briefs
         found = memo.get(key)
         if found is not None:
             counts[1] += 1
             return found
-        found = brief_of(explain.decision_dict(self.program, cb, outcome, self.env, values), lang)
+        found = brief_of(explain.decision_dict(self.program, cb, outcome, self.env, self.values), lang)
         if len(memo) >= MEMO_SIZE:
             memo.clear()
         memo[key] = found
@@ -168,12 +170,23 @@ class Assessment:
         }
 
     def wellbeing_brief(self, lang: Lang) -> dict[str, Any]:
-        """The well-being level, its label in `lang` and its score, without the deprivations."""
-        full = self.wellbeing()
-        level = full["level"]
-        label = next(lv.label for lv in self.book.wellbeing.levels if lv.level == level)
-        return {"level": level, "label": {k: getattr(label, k) for k in LANGUAGES[lang]}, "score": full["score"],
-                "model_version": full["model_version"]}
+        """The well-being level, its label in `lang` and its score, without the deprivations.
+
+        The level, label and score depend only on which deprivations hold, and the program keeps
+        them per combination (`explain.wellbeing_dict` fills that in the first time).
+        """
+        program = self.program
+        env = self.env
+        model = self.book.wellbeing
+        known = program.wellbeing_levels.get(tuple([bool(fn(env)) for fn in program.wellbeing_fns]))
+        if known is None or known[0] is not model:
+            full = self.wellbeing()
+            level, score = full["level"], full["score"]
+        else:
+            _, level, _, score = known
+        label = next(lv.label for lv in model.levels if lv.level == level)
+        return {"level": level, "label": {k: getattr(label, k) for k in LANGUAGES[lang]}, "score": score,
+                "model_version": model.model_version}
 
     def wellbeing(self) -> dict[str, Any]:
         """The family's well-being level, as plain JSON data."""

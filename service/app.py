@@ -86,7 +86,8 @@ def create_app(
     for module in (event_routes, eligibility, families, reviews, rules, audit_routes, health):
         app.include_router(module.router)
     console.install(app)
-    app.add_middleware(middleware.BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(middleware.BodyLimit, max_bytes=settings.max_body_bytes,
+                       per_path={eligibility.BATCH_PATH: settings.batch_max_body_bytes})
     app.add_middleware(middleware.Observe, state=app.state)
     app.openapi = _openapi(app)  # type: ignore[method-assign]
     return app

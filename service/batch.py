@@ -7,7 +7,8 @@ single route gives) or an error for that family alone, `{"index", "family_id", "
 
 NDJSON is read line by line while the answers are written, so memory stays flat whatever the
 batch's length: a family is validated, evaluated and written before the next line is read. A
-JSON array is parsed whole (it is bounded by FAMILYCARD_MAX_BODY_BYTES) and answered as a stream.
+JSON array is parsed whole (bounded by FAMILYCARD_BATCH_MAX_BODY_BYTES, 4 MB: about 3,000 typical
+snapshots) and answered as a stream.
 
 The engine runs on the event-loop thread (durable-rules must), so the stream hands the loop back
 after every few families: other requests on the same worker wait at most that long.

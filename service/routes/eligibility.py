@@ -30,6 +30,7 @@ from service.store import uow
 
 router = APIRouter(tags=["eligibility"], route_class=DirectRoute)
 
+BATCH_PATH = "/v1/eligibility/batch"
 RULES_SYNC_SECONDS = 1.0  # how stale this worker's view of a reload by another worker may be, for reads
 
 Explain = Literal["none", "full"]
@@ -79,7 +80,7 @@ BATCH_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
         "description": "Family snapshots: a JSON array, or NDJSON (one snapshot per line, read as it arrives). "
-                       "At most FAMILYCARD_BATCH_MAX_FAMILIES (1000) families, and FAMILYCARD_MAX_BODY_BYTES.",
+                       "At most FAMILYCARD_BATCH_MAX_FAMILIES (1000) families, and FAMILYCARD_BATCH_MAX_BODY_BYTES.",
         "content": {
             "application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Family"}}},
             "application/x-ndjson": {"schema": {"type": "string"}},
@@ -96,14 +97,14 @@ BATCH_ANSWER: dict[int | str, dict[str, Any]] = {
         "content": {batch.MEDIA_TYPE: {"schema": {"type": "string"}}},
         "headers": ANSWER_HEADERS,
     },
-    413: {"model": ErrorBody, "description": "The body is larger than FAMILYCARD_MAX_BODY_BYTES, or a JSON array "
+    413: {"model": ErrorBody, "description": "The body is larger than FAMILYCARD_BATCH_MAX_BODY_BYTES, or a JSON array "
                                              "holds more than FAMILYCARD_BATCH_MAX_FAMILIES families"},
     415: {"model": ErrorBody, "description": "Neither JSON nor NDJSON by its Content-Type"},
 }
 
 
 @router.post(
-    "/v1/eligibility/batch",
+    BATCH_PATH,
     response_class=batch.NdjsonStream,
     responses={**ERRORS, **BATCH_ANSWER},
     openapi_extra={**BATCH_BODY, "parameters": [ACCEPT_LANGUAGE]},
@@ -135,7 +136,7 @@ async def eligibility_batch(
         lines = batch.answer_array(items, evaluate)
     else:
         lines = batch.answer_ndjson(request.stream(), evaluate, max_families=limit,
-                                    max_bytes=ctx.settings.max_body_bytes)
+                                    max_bytes=ctx.settings.batch_max_body_bytes)
     return batch.NdjsonStream(lines, headers=_headers(chosen, explain))
 
 

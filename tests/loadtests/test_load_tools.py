@@ -28,7 +28,7 @@ def test_the_soak_slope_is_zero_for_flat_memory_and_the_leak_rate_for_a_leak() -
     assert soak.slope_per_minute([(0.0, 1.0)]) == 0.0
 
 
-def result(name: str, rps_requests: int, p99: float, errors: int = 0) -> bench_http.Result:
+def result(name: str, rps_requests: int, p99: float, errors: int = 0, per_request: int = 1) -> bench_http.Result:
     return bench_http.Result(
         name=name,
         path=f"/v1/{name}",
@@ -42,18 +42,33 @@ def result(name: str, rps_requests: int, p99: float, errors: int = 0) -> bench_h
         server_cpu=1.5,
         wrk_cpu=0.2,
         busiest=[0.75, 0.75],
+        families_per_request=per_request,
     )
 
 
 def test_the_benchmark_table_gives_each_throughput_as_a_ratio_of_echo_and_judges_the_goals() -> None:
     table = bench_http.render(
-        [result("echo", 10000, 9.0), result("eligibility", 6500, 20.0), result("events", 2500, 60.0)],
+        [result("echo", 10000, 9.0), result("default", 6500, 12.0), result("trace", 2000, 30.0),
+         result("events", 2500, 60.0), result("batch", 50, 900.0, per_request=100)],
         workers=2,
         connections=32,
+        in_process=4000.0,
     )
-    assert "65%" in table and "25%" in table
-    assert "goal eligibility: >= 60% of echo, p99 < 50 ms, 0 errors: MET" in table
+    assert "65%" in table and "20%" in table and "25%" in table
+    assert "goal default: >= 60% of echo, p99 < 20 ms, 0 errors: MET" in table
+    assert "goal trace" not in table  # reported, no goal
     assert "goal events: >= 30% of echo, p99 < 50 ms, 0 errors: NOT MET (25%, p99 60.0 ms" in table
+    assert "batch: 50 req/s x 100 families = 5,000 families/s" in table
+    assert "goal batch: >= 70% of 2 x in-process 4,000 families/s = 8,000: NOT MET (62%, 0 errors)" in table
+    slow_default = bench_http.render([result("echo", 10000, 9.0), result("default", 7000, 25.0)], 2, 32)
+    assert "goal default: >= 60% of echo, p99 < 20 ms, 0 errors: NOT MET (70%, p99 25.0 ms" in slow_default
+
+
+def test_batch_bodies_are_json_arrays_of_the_snapshots_one_per_line() -> None:
+    snapshots = [json.dumps({"family_id": f"F{i}"}) for i in range(7)]
+    bodies = bench_http.batch_bodies(snapshots, 3)
+    assert [[f["family_id"] for f in json.loads(body)] for body in bodies] == [["F0", "F1", "F2"], ["F3", "F4", "F5"]]
+    assert all("\n" not in body for body in bodies)
 
 
 def fill(template: str, n: int) -> str:
