@@ -7,7 +7,7 @@ server): (a) `POST /v1/echo`, the framework's ceiling on this machine; (b) `POST
 /v1/eligibility` with family snapshots, the default answer (one language, no trace); (c) the
 same with `?explain=full`, the trace; (d) `POST /v1/events` with a fresh event id per request
 (income reports and loan changes of registered families), each stored and re-evaluated; (e)
-`POST /v1/eligibility/batch`, JSON arrays of `--batch-size` snapshots answered as NDJSON. It
+`POST /v1/eligibility/batch`, NDJSON bodies of `--batch-size` snapshots answered as NDJSON. It
 prints req/s, latency percentiles, errors, CPU of server and generator, and each ratio to echo;
 then the batch's families/s against the in-process `Engine` rate measured in the same run (the
 snapshot validated from JSON and answered by `Engine.answer_json`, one core, server idle).
@@ -49,6 +49,7 @@ from synthetic import events as synth_events
 
 LUA = Path(__file__).with_name("wrk_post.lua")
 GOALS = {"default": (0.60, 20.0), "events": (0.30, 50.0)}  # (share of echo's req/s, p99 in ms)
+NDJSON = "application/x-ndjson"
 BATCH_GOAL = 0.70  # batch families/s over HTTP, as a share of workers x the in-process rate
 
 
@@ -162,6 +163,7 @@ def run_wrk(
     threads: int,
     run_tag: str,
     base_time: int,
+    content_type: str = "application/json",
 ) -> Result:
     """One wrk run; CPU of both sides measured over the same interval."""
     with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as fh:
@@ -173,6 +175,8 @@ def run_wrk(
         WRK_TOKEN=server.tokens["bus"],
         WRK_RUN=run_tag,
         WRK_BASE_TIME=str(base_time),
+        WRK_CONTENT_TYPE=content_type,
+        WRK_NEWLINES="1" if content_type == NDJSON else "",
     )
     cmd = [
         wrk,
@@ -283,9 +287,9 @@ def in_process_rate(snapshots: list[str], as_of: dt.date, seconds: float = 3.0) 
 
 
 def batch_bodies(snapshots: list[str], size: int) -> list[str]:
-    """JSON arrays of `size` snapshots each (one per line for wrk), cycling through the snapshots."""
+    """NDJSON batches of `size` snapshots each, kept on one line for wrk (`@NL@` for each line break)."""
     count = max(1, len(snapshots) // size)
-    return ["[" + ",".join(snapshots[i * size:(i + 1) * size] or snapshots[:size]) + "]" for i in range(count)]
+    return ["@NL@".join(snapshots[i * size:(i + 1) * size] or snapshots[:size]) + "@NL@" for i in range(count)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -307,6 +311,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=100, help="families per batch request")
     parser.add_argument("--batch-connections", type=int, default=8,
                         help="wrk connections for batches (each one keeps a worker busy for a while)")
+    parser.add_argument("--only", default=None,
+                        help="comma-separated subset of default,trace,events,batch (echo, the reference, always runs)")
     parser.add_argument("--json", dest="json_out", default=None, help="also write the results to this file")
     args = parser.parse_args(argv)
 
@@ -320,7 +326,8 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()[0]
     with running_server(workers=args.workers, extra_env={"FAMILYCARD_BENCH_ECHO": "1"}) as server:
         print(f"server up at {server.url}; registering {len(fams)} families ...", flush=True)
-        prepare(server, fams)
+        if not args.only or "events" in args.only.split(","):
+            prepare(server, fams)
         plan = [
             ("echo", "/v1/echo", snapshots, 1),
             ("default", "/v1/eligibility", snapshots, 1),
@@ -328,6 +335,9 @@ def main(argv: list[str] | None = None) -> int:
             ("events", "/v1/events", event_bodies(fams, rng), 1),
             ("batch", "/v1/eligibility/batch", batch_bodies(snapshots, args.batch_size), args.batch_size),
         ]
+        if args.only:
+            wanted = {"echo", *args.only.split(",")}
+            plan = [step for step in plan if step[0] in wanted]
         results = []
         # Event times start a month ago and move forward across runs, so no run's events arrive
         # late for a family that an earlier run already updated.
@@ -345,6 +355,7 @@ def main(argv: list[str] | None = None) -> int:
                 threads=args.threads,
                 run_tag=tag,
                 base_time=clock[0],
+                content_type=NDJSON if per_request > 1 else "application/json",
             )
             clock[0] += result.requests * 8 + 3600
             result.families_per_request = per_request

@@ -64,11 +64,13 @@ def test_the_benchmark_table_gives_each_throughput_as_a_ratio_of_echo_and_judges
     assert "goal default: >= 60% of echo, p99 < 20 ms, 0 errors: NOT MET (70%, p99 25.0 ms" in slow_default
 
 
-def test_batch_bodies_are_json_arrays_of_the_snapshots_one_per_line() -> None:
+def test_batch_bodies_are_ndjson_kept_on_one_line_for_wrk() -> None:
     snapshots = [json.dumps({"family_id": f"F{i}"}) for i in range(7)]
     bodies = bench_http.batch_bodies(snapshots, 3)
-    assert [[f["family_id"] for f in json.loads(body)] for body in bodies] == [["F0", "F1", "F2"], ["F3", "F4", "F5"]]
     assert all("\n" not in body for body in bodies)
+    sent = [body.replace("@NL@", "\n") for body in bodies]  # what wrk_post.lua sends with WRK_NEWLINES set
+    assert [[json.loads(line)["family_id"] for line in body.splitlines()] for body in sent] == [
+        ["F0", "F1", "F2"], ["F3", "F4", "F5"]]
 
 
 def fill(template: str, n: int) -> str:
@@ -92,10 +94,12 @@ class Sink(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     bodies: ClassVar[list[bytes]] = []
+    types: ClassVar[set[str]] = set()
 
     def do_POST(self) -> None:
         length = int(self.headers.get("content-length", "0"))
         Sink.bodies.append(self.rfile.read(length))
+        Sink.types.add(self.headers.get("content-type", ""))
         self.send_response(200)
         self.send_header("content-length", "2")
         self.end_headers()
@@ -115,6 +119,7 @@ class QuietServer(ThreadingHTTPServer):
 @pytest.fixture
 def sink() -> Iterator[str]:
     Sink.bodies = []
+    Sink.types = set()
     server = QuietServer(("127.0.0.1", 0), Sink)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -158,3 +163,16 @@ def test_a_short_headless_locust_run_reports_requests_without_failures(capsys: p
     assert code == 0, out
     assert "/v1/eligibility" in out and "/v1/events [family.registered]" in out
     assert "errors 0 of" in out
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (apt-get install wrk)")
+def test_the_wrk_script_sends_a_batch_as_ndjson(sink: str, tmp_path: Path) -> None:
+    snapshots = [json.dumps({"family_id": f"F{i}"}) for i in range(6)]
+    (tmp_path / "bodies.jsonl").write_text("\n".join(bench_http.batch_bodies(snapshots, 3)) + "\n", encoding="utf-8")
+    env = dict(os.environ, WRK_BODIES=str(tmp_path / "bodies.jsonl"), WRK_TOKEN="t", WRK_RUN="x",
+               WRK_CONTENT_TYPE=bench_http.NDJSON, WRK_NEWLINES="1")
+    subprocess.run(["wrk", "-t1", "-c2", "-d1s", "-s", str(bench_http.LUA), f"{sink}/v1/eligibility/batch"],
+                   env=env, capture_output=True, text=True, check=True, timeout=30)
+    assert Sink.types == {bench_http.NDJSON} and len(Sink.bodies) > 2
+    for body in Sink.bodies:
+        assert len([json.loads(line) for line in body.decode().splitlines()]) == 3
