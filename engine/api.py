@@ -16,7 +16,8 @@ from typing import Any, Literal
 import orjson
 
 from engine import compiler, decision, explain, expr, indicators, model, rulefile
-from engine.assessment import Assessment, Lang
+from engine.assessment import Assessment
+from engine.decision import Lang
 from engine.durable_backend import DurableEngine
 from engine.errors import RuleError, RuleErrors
 

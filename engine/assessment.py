@@ -17,18 +17,18 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple
 
 from engine import compiler, explain, expr, indicators, model
-from engine.decision import Period, Status
+from engine.decision import Lang, Period, Status
 from engine.rulefile import Rulebook
 
 MEMO_SIZE = 512  # explained decisions kept per compiled benefit (~4 kB each)
 MEMO_TRIAL = 1000  # lookups before a benefit whose decisions rarely repeat stops being remembered
 MEMO_MIN_HITS = 0.3  # ... that is, found fewer than this share of the time
 
-Lang = Literal["kk", "ru", "en", "all"]  # the language of an answer's texts; "all": kk, ru and en
-LANGUAGES: dict[str, tuple[str, ...]] = {"kk": ("kk",), "ru": ("ru",), "en": ("en",), "all": ("kk", "ru", "en")}
+LANGUAGES: dict[Lang, tuple[str, ...]] = {  # the languages each choice shows
+    "kk": ("kk",), "ru": ("ru",), "en": ("en",), "all": ("kk", "ru", "en")}
 
 
 class Verdict(NamedTuple):

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 Status = Literal["eligible", "not_eligible", "insufficient_data", "not_in_force"]
 Period = Literal["one_time", "monthly", "quarterly", "notice"]
 Scalar = int | float | str | bool | None
+Lang = Literal["kk", "ru", "en", "all"]  # the language of an answer's texts; "all": kk, ru and en
 
 
 class Texts(BaseModel):
@@ -137,6 +138,6 @@ class EligibilityAnswer(BaseModel):
     family_id: str
     as_of: str
     ruleset_version: str
-    lang: Literal["kk", "ru", "en", "all"] = Field(description="the language of the texts; all: kk, ru and en")
+    lang: Lang = Field(description="the language of the texts; all: kk, ru and en")
     wellbeing: WellbeingLevel
     decisions: list[BriefDecision]

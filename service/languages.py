@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 
-from engine.assessment import Lang
+from engine.decision import Lang
 
 DEFAULT_LANG: Lang = "kk"
 _SUPPORTED: dict[str, Lang] = {"kk": "kk", "ru": "ru", "en": "en"}

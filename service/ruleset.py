@@ -21,7 +21,8 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 
 from engine import model
-from engine.assessment import Assessment, Lang
+from engine.assessment import Assessment
+from engine.decision import Lang
 from service import audit, clock
 from service.store import tables
 

@@ -16,8 +16,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, Response
 
 from engine import model
-from engine.assessment import Lang
-from engine.decision import EligibilityAnswer, EligibilityResponse
+from engine.decision import EligibilityAnswer, EligibilityResponse, Lang
 from engine.errors import EvaluationError
 from service import batch, languages
 from service.context import AppContext
