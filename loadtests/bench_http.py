@@ -263,6 +263,12 @@ def render(results: list[Result], workers: int, connections: int, load: str = ""
                 f"goal {r.name}: >= {BATCH_GOAL:.0%} of {workers} x in-process {in_process:,.0f} families/s "
                 f"= {workers * in_process:,.0f}: {'MET' if verdict else 'NOT MET'} ({share:.0%}, {r.errors} errors)"
             )
+            if r.server_cpu:
+                # What the server did with the CPU it got: on a shared machine it may get far less than
+                # `workers` cores, and then this is the figure that compares with the in-process rate.
+                per_core = r.families_per_second / r.server_cpu
+                lines.append(f"{r.name} per server CPU-second: {per_core:,.0f} families = {per_core / in_process:.0%} "
+                             f"of the in-process rate per core (server CPU {r.server_cpu:.0%} of {workers} cores)")
     return "\n".join(lines)
 
 

@@ -60,6 +60,7 @@ def test_the_benchmark_table_gives_each_throughput_as_a_ratio_of_echo_and_judges
     assert "goal events: >= 30% of echo, p99 < 50 ms, 0 errors: NOT MET (25%, p99 60.0 ms" in table
     assert "batch: 50 req/s x 100 families = 5,000 families/s" in table
     assert "goal batch: >= 70% of 2 x in-process 4,000 families/s = 8,000: NOT MET (62%, 0 errors)" in table
+    assert "batch per server CPU-second: 3,333 families = 83% of the in-process rate per core" in table
     slow_default = bench_http.render([result("echo", 10000, 9.0), result("default", 7000, 25.0)], 2, 32)
     assert "goal default: >= 60% of echo, p99 < 20 ms, 0 errors: NOT MET (70%, p99 25.0 ms" in slow_default
 
