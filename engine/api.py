@@ -17,6 +17,7 @@ import orjson
 
 from engine import clocks, compiler, decision, explain, expr, indicators, model, rulecontent, rulefile
 from engine.assessment import Assessment
+from engine.decision import Lang
 from engine.durable_backend import DurableEngine
 from engine.errors import RuleError, RuleErrors
 
@@ -148,6 +149,12 @@ class Engine:
     def evaluate_json(self, family: model.Family, as_of: dt.date, backend: Backend = "durable") -> bytes:
         """The eligibility response as JSON bytes, for callers that only send it on (the HTTP answer)."""
         return orjson.dumps(self.evaluate_data(family, as_of, backend))
+
+    def answer_json(
+        self, family: model.Family, as_of: dt.date, lang: Lang = "kk", backend: Backend = "durable"
+    ) -> bytes:
+        """The eligibility answer's default shape (`decision.EligibilityAnswer`) as JSON bytes: no trace."""
+        return orjson.dumps(self.assess(family, as_of, backend).answer(lang))
 
     def evaluate_data(self, family: model.Family, as_of: dt.date, backend: Backend = "durable") -> dict[str, Any]:
         """The eligibility response as plain JSON data, in the shape of `decision.EligibilityResponse`."""

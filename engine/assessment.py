@@ -6,6 +6,11 @@ holds, and only a decision that changed is stored with its explanation. Writing 
 (conditions with values, arithmetic, three summaries) costs several times what deciding does, so
 an `Assessment` decides everything at once (durable-rules, the engine of record) and keeps what
 the explanations need to be written later, from the same outcomes and the same values.
+
+The eligibility answer's default shape (`answer`) needs no trace either: every decision, its
+amount, review flag and legal basis, with its name and summary in the languages the caller
+asked for. It is taken from the explained decision, so both shapes always say the same, and
+kept per compiled benefit like the explained decisions, so a repeated one costs a lookup.
 """
 
 from __future__ import annotations
@@ -15,12 +20,15 @@ import functools
 from typing import Any, NamedTuple
 
 from engine import compiler, explain, expr, indicators, model
-from engine.decision import Period, Status
+from engine.decision import Lang, Period, Status
 from engine.rulefile import Rulebook
 
 MEMO_SIZE = 512  # explained decisions kept per compiled benefit (~4 kB each)
 MEMO_TRIAL = 1000  # lookups before a benefit whose decisions rarely repeat stops being remembered
 MEMO_MIN_HITS = 0.3  # ... that is, found fewer than this share of the time
+
+LANGUAGES: dict[Lang, tuple[str, ...]] = {  # the languages each choice shows
+    "kk": ("kk",), "ru": ("ru",), "en": ("en",), "all": ("kk", "ru", "en")}
 
 
 class Verdict(NamedTuple):
@@ -124,6 +132,65 @@ class Assessment:
         memo[key] = found
         return found
 
+    def brief(self, i: int, lang: Lang) -> dict[str, Any]:
+        """The i-th decision without its trace, texts in `lang`, as plain JSON data (read-only: it may be shared).
+
+        The explained decision's fields without its `explanation` (conditions, parameters, the
+        arithmetic), the summary alone kept: what a portal shows and a re-scoring compares. Made
+        from the explained decision, so the two never disagree, and remembered under the same key
+        (the outcome and the values the benefit reads) and within the same limits as `decision`.
+        """
+        cb = self.program.benefits[i]
+        counts = cb.decision_lookups
+        if counts[0] >= MEMO_TRIAL and counts[1] < MEMO_MIN_HITS * counts[0]:
+            return brief_of(self.decision(i), lang)
+        outcome = self.outcomes[i]
+        # The key of `decision`, made with two C-level maps: the values read, and their types
+        # (1, 1.0 and True are equal in Python but explained differently).
+        read = tuple(map(self.values.get, cb.reads))
+        key = (lang, outcome, read, tuple(map(type, read)))
+        counts[0] += 1
+        memo = cb.briefs
+        found = memo.get(key)
+        if found is not None:
+            counts[1] += 1
+            return found
+        found = brief_of(explain.decision_dict(self.program, cb, outcome, self.env, self.values), lang)
+        if len(memo) >= MEMO_SIZE:
+            memo.clear()
+        memo[key] = found
+        return found
+
+    def answer(self, lang: Lang) -> dict[str, Any]:
+        """The eligibility answer's default shape as plain JSON data (`decision.EligibilityAnswer`)."""
+        return {
+            "family_id": self.family.family_id,
+            "as_of": self.as_of.isoformat(),
+            "ruleset_version": self.book.version,
+            "lang": lang,
+            "wellbeing": self.wellbeing_brief(lang),
+            "decisions": [self.brief(i, lang) for i in range(len(self.outcomes))],
+        }
+
+    def wellbeing_brief(self, lang: Lang) -> dict[str, Any]:
+        """The well-being level, its label in `lang` and its score, without the deprivations.
+
+        The level, label and score depend only on which deprivations hold, and the program keeps
+        them per combination (`explain.wellbeing_dict` fills that in the first time).
+        """
+        program = self.program
+        env = self.env
+        model = self.book.wellbeing
+        known = program.wellbeing_levels.get(tuple([bool(fn(env)) for fn in program.wellbeing_fns]))
+        if known is None or known[0] is not model:
+            full = self.wellbeing()
+            level, score = full["level"], full["score"]
+        else:
+            _, level, _, score = known
+        label = next(lv.label for lv in model.levels if lv.level == level)
+        return {"level": level, "label": {k: getattr(label, k) for k in LANGUAGES[lang]}, "score": score,
+                "model_version": model.model_version}
+
     def wellbeing(self) -> dict[str, Any]:
         """The family's well-being level, as plain JSON data."""
         return explain.wellbeing_dict(self.program, self.env, self.book)
@@ -145,3 +212,25 @@ class Assessment:
             "wellbeing": self.wellbeing(),
             "decisions": [self.decision(i) for i in range(len(self.outcomes))],
         }
+
+
+def brief_of(decision: dict[str, Any], lang: Lang) -> dict[str, Any]:
+    """An explained decision (`explain.decision_dict`) without its trace, its texts in `lang`."""
+    name = decision["name"]
+    summary = decision["explanation"]["summary"]
+    if lang != "all":
+        name = {lang: name[lang]}
+        summary = {lang: summary[lang]}
+    return {
+        "benefit": decision["benefit"],
+        "name": name,
+        "eligible": decision["eligible"],
+        "status": decision["status"],
+        "amount_kzt": decision["amount_kzt"],
+        "amount_exact_kzt": decision["amount_exact_kzt"],
+        "period": decision["period"],
+        "requires_human_review": decision["requires_human_review"],
+        "review_reasons": decision["review_reasons"],
+        "legal_basis": decision["legal_basis"],
+        "summary": summary,
+    }

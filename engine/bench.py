@@ -8,7 +8,8 @@ Prints, for the same synthetic families on the same machine in one run:
 - the clause-by-clause explanation path's outcomes from indicators;
 - indicators alone; and full explained decisions (`Engine.evaluate`) through each backend;
 - what `POST /v1/eligibility` spends in the engine: the snapshot validated from JSON
-  (`Family.model_validate_json`) and the explained answer as JSON bytes (`Engine.evaluate_json`).
+  (`Family.model_validate_json`), the default answer as JSON bytes (`Engine.answer_json`: no
+  trace, texts in one language) and the trace (`Engine.evaluate_json`, `?explain=full`).
 The machine is shared and noisy: read the ratios, not the absolute figures.
 """
 
@@ -84,7 +85,11 @@ def main(argv: list[str] | None = None) -> int:
     raw = [orjson.dumps(s) for s in snapshots[: len(sample)]]
     _rate("snapshots validated from JSON (Family.model_validate_json)", len(raw),
           lambda: [model.Family.model_validate_json(r) for r in raw], rows)
-    _rate("eligibility answers as JSON via durable-rules (Engine.evaluate_json)", len(sample),
+    _rate("eligibility traces as JSON via durable-rules (Engine.evaluate_json)", len(sample),
+          lambda: [engine.evaluate_json(f, as_of) for f in sample], rows)
+    _rate("default eligibility answers as JSON (Engine.answer_json, one language)", len(sample),
+          lambda: [engine.answer_json(f, as_of) for f in sample], rows)
+    _rate("eligibility traces as JSON, again (the same families, after the default answers)", len(sample),
           lambda: [engine.evaluate_json(f, as_of) for f in sample], rows)
 
     print(f"{n} synthetic families (seed {args.seed}), as of {as_of}, {len(prog.benefits)} benefits, "

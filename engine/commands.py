@@ -21,6 +21,8 @@ def _rules_dir(value: str | None) -> Path:
 
 def evaluate_command(args: argparse.Namespace) -> int:
     """`familycard evaluate FILE.json [--as-of DATE]`: print the eligibility response."""
+    if getattr(args, "jsonl", False):
+        return _evaluate_lines(args)
     try:
         text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
         family = model.Family.model_validate_json(text)
@@ -44,6 +46,44 @@ def evaluate_command(args: argparse.Namespace) -> int:
         return 2
     print(json.dumps(response.model_dump(mode="json"), ensure_ascii=False, indent=2))
     return 0
+
+
+def _evaluate_lines(args: argparse.Namespace) -> int:
+    """`familycard evaluate FILE.jsonl --jsonl`: one compact response per snapshot line, in order.
+
+    For many families at once (the rules are loaded once): a line that is not a valid snapshot is
+    reported on standard error with its line number and skipped, and the exit status is then 2.
+    """
+    as_of = dt.date.fromisoformat(args.as_of) if args.as_of else dt.date.today()
+    try:
+        engine = Engine.load(_rules_dir(args.rules))
+        stream = sys.stdin if args.file == "-" else Path(args.file).open(encoding="utf-8")  # noqa: SIM115 (closed below)
+    except RuleErrors as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"error: cannot read {args.file}: {exc}", file=sys.stderr)
+        return 2
+    status = 0
+    with stream:
+        for number, line in enumerate(stream, start=1):
+            if not line.strip():
+                continue
+            try:
+                family = model.Family.model_validate_json(line)
+                response = engine.evaluate(family, as_of, args.engine)
+            except ValidationError as exc:
+                for err in exc.errors():
+                    loc = ".".join(str(p) for p in err["loc"])
+                    print(f"error: {args.file}:{number}: {loc}: {err['msg']}", file=sys.stderr)
+                status = 2
+                continue
+            except EngineError as exc:
+                print(f"error: {args.file}:{number}: {exc}", file=sys.stderr)
+                status = 2
+                continue
+            print(json.dumps(response.model_dump(mode="json"), ensure_ascii=False, separators=(",", ":")))
+    return status
 
 
 def lint_command(args: argparse.Namespace) -> int:

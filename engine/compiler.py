@@ -99,6 +99,8 @@ class CompiledBenefit:
     decision_lookups: list[int] = field(default_factory=lambda: [0, 0], compare=False, repr=False)
     # The unit of every name the version's citizen-facing texts show (KZT, share, persons, ...).
     units: dict[str, str] = field(default_factory=dict)
+    # The same decisions without their trace, in the languages asked for (`Assessment.brief`).
+    briefs: dict[tuple[Any, ...], dict[str, Any]] = field(default_factory=dict, compare=False, repr=False)
 
     @functools.cached_property
     def reads(self) -> tuple[str, ...]:

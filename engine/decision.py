@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 Status = Literal["eligible", "not_eligible", "insufficient_data", "not_in_force"]
 Period = Literal["one_time", "monthly", "quarterly", "notice"]
 Scalar = int | float | str | bool | None
+Lang = Literal["kk", "ru", "en", "all"]  # the language of an answer's texts; "all": kk, ru and en
 
 
 class Texts(BaseModel):
@@ -90,3 +91,53 @@ class EligibilityResponse(BaseModel):
     ruleset_version: str
     wellbeing: Wellbeing
     decisions: list[Decision]
+
+
+class SomeTexts(BaseModel):
+    """A text in the languages the caller asked for: one of kk, ru, en, or all three."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kk: str | None = Field(default=None, description="Kazakh")
+    ru: str | None = Field(default=None, description="Russian")
+    en: str | None = Field(default=None, description="English")
+
+
+class BriefDecision(BaseModel):
+    """A decision without its trace: what a portal shows a family and a re-scoring compares."""
+
+    benefit: str
+    name: SomeTexts
+    eligible: bool
+    status: Status
+    amount_kzt: int
+    amount_exact_kzt: str
+    period: Period
+    requires_human_review: bool
+    review_reasons: list[str]
+    legal_basis: str
+    summary: SomeTexts = Field(description="the explanation's summary, in the languages asked for")
+
+
+class WellbeingLevel(BaseModel):
+    """The well-being level with its label in the languages asked for; the deprivations are in the trace."""
+
+    level: int
+    label: SomeTexts
+    score: float
+    model_version: str
+
+
+class EligibilityAnswer(BaseModel):
+    """The eligibility answer's default shape: every decision, its texts in one language, no trace.
+
+    `EligibilityResponse` (the trace: conditions with values, parameters with dates, the
+    arithmetic, summaries in kk, ru and en) is the same evaluation explained; it is given on request.
+    """
+
+    family_id: str
+    as_of: str
+    ruleset_version: str
+    lang: Lang = Field(description="the language of the texts; all: kk, ru and en")
+    wellbeing: WellbeingLevel
+    decisions: list[BriefDecision]

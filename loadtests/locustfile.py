@@ -1,8 +1,11 @@
-"""Scenario load: registries feeding the bus, and caseworker tools asking for eligibility.
+"""Scenario load: registries feeding the bus, and portals, caseworkers and re-scorings asking for eligibility.
 
 Each simulated user is one registry feed for one synthetic family: it registers the family, then
 posts that family's life events (the same generator and mix as `familycard bus`), asks
-`/v1/eligibility` about the family's current snapshot, and answers the offers the API makes.
+`/v1/eligibility` about the family's current snapshot, and answers the offers the API makes. The
+eligibility questions are mixed as their callers ask them: mostly the default answer (a portal,
+in the reader's language), sometimes the trace (`?explain=full`, a caseworker asking why), and
+now and then a batch of `FAMILYCARD_LOADTEST_BATCH` families (20) as NDJSON (a re-scoring).
 `FastHttpUser` (geventhttpclient) is used because the default `HttpUser` saturates a core at
 about 2,200 requests/s on this machine and would measure Locust instead of the server.
 
@@ -30,6 +33,8 @@ from synthetic import bus_effects, events
 TOKEN = os.environ.get("FAMILYCARD_BUS_TOKEN", "")
 POOL_SIZE = int(os.environ.get("FAMILYCARD_LOADTEST_FAMILIES", "500"))
 SEED = int(os.environ.get("FAMILYCARD_LOADTEST_SEED", "7"))
+BATCH = int(os.environ.get("FAMILYCARD_LOADTEST_BATCH", "20"))
+READERS = ["kk-KZ,kk;q=0.9,ru;q=0.8", "ru-RU,ru;q=0.9", "en-GB,en;q=0.9", "ru"]  # portal readers' Accept-Language
 RUN = uuid.uuid4().hex[:8]  # keeps family and event ids unique across runs on one database
 HEADERS = {"content-type": "application/json", "authorization": f"Bearer {TOKEN}"}
 START = dt.datetime(2026, 3, 1, 9, 0, tzinfo=events.KZ_TZ)
@@ -95,12 +100,40 @@ class RegistryFeed(FastHttpUser):
         event["event_id"] = f"e-{RUN}-{event['event_id'][2:]}"
         self._post_event(event)
 
-    @task(3)
+    @task(4)
     def eligibility(self) -> None:
-        """A what-if eligibility check on the family as the registries now describe it."""
+        """A portal showing the family its benefits: the default answer in the reader's language."""
         snapshot = next(iter(self.stream.families.values()))
         body = orjson.dumps(snapshot).decode()
-        self.client.post("/v1/eligibility", data=body, headers=HEADERS, name="/v1/eligibility")
+        headers = {**HEADERS, "accept-language": self.rng.choice(READERS)}
+        self.client.post("/v1/eligibility", data=body, headers=headers, name="/v1/eligibility")
+
+    @task(1)
+    def eligibility_trace(self) -> None:
+        """A caseworker asking why: the full trace."""
+        snapshot = next(iter(self.stream.families.values()))
+        body = orjson.dumps(snapshot).decode()
+        self.client.post("/v1/eligibility?explain=full", data=body, headers=HEADERS,
+                         name="/v1/eligibility?explain=full")
+
+    @task(1)
+    def eligibility_batch(self) -> None:
+        """A re-scoring of many families at once: NDJSON in, one NDJSON line per family out, in order."""
+        with _lock:
+            families = [_pool[self.rng.randrange(len(_pool))] for _ in range(BATCH)] if _pool else []
+        if not families:
+            return
+        body = b"".join(orjson.dumps(f) + b"\n" for f in families)
+        headers = {**HEADERS, "content-type": "application/x-ndjson"}
+        with self.client.post("/v1/eligibility/batch", data=body, headers=headers, name="/v1/eligibility/batch",
+                              catch_response=True) as response:
+            lines = (response.content or b"").splitlines()
+            if response.status_code != 200 or len(lines) != len(families):
+                response.failure(f"{response.status_code}: {len(lines)} lines for {len(families)} families")
+            elif any(b'"detail"' in line[:2000] and orjson.loads(line).get("status") for line in lines):
+                response.failure("a family of the batch was answered with an error")
+            else:
+                response.success()
 
     @task(1)
     def consent(self) -> None:

@@ -2,12 +2,15 @@
 -- "@ID@" in a body becomes an id unique to the run, thread and request (a fresh event_id each
 -- time, so the idempotency check never short-circuits the work), and "@TS@" a timestamp that
 -- moves forward with every request (threads interleaved), so events never arrive late for their family.
+-- With WRK_NEWLINES set, "@NL@" becomes a line break (an NDJSON batch kept on one line of the file);
+-- WRK_CONTENT_TYPE replaces application/json.
 -- done() prints one machine-readable line that bench_http.py parses.
 
 local bodies = {}
 local counter = 0
 local prefix = ""
 local base_time = 0
+local newlines = false
 local threads = {}
 
 function setup(thread)
@@ -28,8 +31,9 @@ function init(args)
   end
   prefix = (os.getenv("WRK_RUN") or "run") .. "-" .. tostring(tid) .. "-"
   base_time = tonumber(os.getenv("WRK_BASE_TIME") or "1775000000")
+  newlines = (os.getenv("WRK_NEWLINES") or "") ~= ""
   wrk.method = "POST"
-  wrk.headers["Content-Type"] = "application/json"
+  wrk.headers["Content-Type"] = os.getenv("WRK_CONTENT_TYPE") or "application/json"
   local token = os.getenv("WRK_TOKEN")
   if token and #token > 0 then
     wrk.headers["Authorization"] = "Bearer " .. token
@@ -41,6 +45,9 @@ function request()
   local body = bodies[(counter % #bodies) + 1]
   body = (string.gsub(body, "@ID@", prefix .. counter))
   body = (string.gsub(body, "@TS@", os.date("!%Y-%m-%dT%H:%M:%S+00:00", base_time + counter * 8 + tid)))
+  if newlines then
+    body = (string.gsub(body, "@NL@", "\n"))
+  end
   return wrk.format(nil, nil, nil, body)
 end
 

@@ -164,7 +164,8 @@ def create_app(
     family_page.install(app, development=settings.env == "development")
     # Outermost last: Observe, Shed, BodyLimit, TextGuard, then the routes.
     app.add_middleware(middleware.TextGuard)
-    app.add_middleware(middleware.BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(middleware.BodyLimit, max_bytes=settings.max_body_bytes,
+                       per_path={eligibility.BATCH_PATH: settings.batch_max_body_bytes})
     app.add_middleware(middleware.Shed, load=app.state.load, retry_after_s=settings.retry_after_s)
     app.add_middleware(middleware.Observe, state=app.state)
     app.openapi = _openapi(app)  # type: ignore[method-assign]

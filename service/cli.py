@@ -41,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", dest="as_of", default=None, help="evaluation date, YYYY-MM-DD (default: today)")
     p.add_argument("--rules", default=None, help="rules directory (default: $FAMILYCARD_RULES_DIR or rules/)")
     p.add_argument("--engine", choices=["durable", "explain"], default="durable")
+    p.add_argument("--jsonl", action="store_true",
+                   help="FILE holds one snapshot per line; print one compact response per line")
     p.set_defaults(func=_lazy("engine.commands:evaluate_command"))
 
     rules = sub.add_parser("rules", help="lint, test and document the rule files").add_subparsers(

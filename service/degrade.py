@@ -121,10 +121,14 @@ def readiness(ctx: AppContext, load: Load | None) -> Readiness:
         outbox_pending = None
         checks["database"] = {"ok": False, "error": type(exc).__name__}
     rules = ctx.rules
+    loaded = True
     if db_generation is not None:
-        rules.catch_up(db_generation)  # a worker behind a reload catches up here, as before an event
+        try:  # a worker behind a reload catches up here, as before an event
+            rules.catch_up(db_generation)
+        except Exception:  # it cannot load that rule set (yet): it must not get traffic
+            loaded = False
     # Consistent: serving the version the database names as current (none named: no reload yet).
-    consistent = db_version is None or rules.version == db_version
+    consistent = loaded and (db_version is None or rules.version == db_version)
     rules_check: dict[str, Any] = {
         "ok": consistent,
         "version": rules.version,

@@ -118,6 +118,9 @@ class _Plan:
     request_name: str | None
     dependencies: tuple[tuple[str, tuple[str, ...] | None], ...]  # (argument, roles); no roles: the context
     query: tuple[ModelField, ...]
+    # Per query parameter, the default an absent one takes as it is (immutable, not validated), or
+    # _MISSING when `_resolve` must work it out: three absent parameters cost no copies and no calls.
+    query_defaults: tuple[Any, ...]
     body: ModelField | None
     model: type[BaseModel] | None
 
@@ -149,8 +152,9 @@ class _Plan:
             model = _body_model(body)
             if len(dependant.body_params) != 1 or model is None or getattr(served, "_embed_body_fields", False):
                 return None
-        return cls(dependant.call, dependant.request_param_name, tuple(dependencies), tuple(dependant.query_params),
-                   body, model)
+        query = tuple(dependant.query_params)
+        return cls(dependant.call, dependant.request_param_name, tuple(dependencies), query,
+                   tuple(_plain_default(f) for f in query), body, model)
 
     async def serve(self, request: Request) -> Response:
         """Resolve the arguments as FastAPI would, then call the endpoint."""
@@ -167,8 +171,12 @@ class _Plan:
         errors: list[dict[str, Any]] = []
         if self.query:
             received = request.query_params
-            for field in self.query:
-                _resolve(field, received.get(field.alias, _MISSING), ("query", field.alias), values, errors)
+            for field, default in zip(self.query, self.query_defaults, strict=True):
+                value = received.get(field.alias, _MISSING)
+                if value is _MISSING and default is not _MISSING:
+                    values[field.name] = default
+                else:
+                    _resolve(field, value, ("query", field.alias), values, errors)
         if self.body is not None:
             if isinstance(body, _Validated):
                 values[self.body.name] = body.value
@@ -224,6 +232,15 @@ def _resolve(field: ModelField, value: Any, loc: tuple[str, ...], values: dict[s
         values[field.name] = result
 
 
+def _plain_default(field: ModelField) -> Any:
+    """The value an absent optional parameter takes when it is immutable and not validated, else _MISSING."""
+    info = field.field_info
+    if info.is_required() or info.validate_default or info.default_factory is not None:
+        return _MISSING
+    default = field.default
+    return default if default is None or type(default) in (str, int, float, bool) else _MISSING
+
+
 @functools.lru_cache(maxsize=64)
 def _is_json(content_type: str) -> bool:
     """FastAPI's test of a JSON content type (`application/json`, `application/*+json`)."""
@@ -245,15 +262,24 @@ def _returns_response(call: Callable[..., Any]) -> bool:
 
 
 def _plain_query(field: ModelField) -> bool:
-    """A query parameter read by its own name and holding one scalar value (no list, no model)."""
+    """A query parameter read by its own name and holding one scalar value (no list, no model).
+
+    A `Literal` of strings or numbers is a scalar too (`?lang=ru`, `?explain=full`).
+    """
     info = field.field_info
     if not isinstance(info, params.Query) or info.validation_alias is not None or field.alias != field.name:
         return False
     annotation = info.annotation
     union = typing.get_origin(annotation) in (typing.Union, types.UnionType)
     kinds = typing.get_args(annotation) if union else (annotation,)
-    return all(isinstance(k, type) and not issubclass(k, BaseModel | list | tuple | set | frozenset | dict | bytes)
-               for k in kinds)
+    return all(_scalar_literal(k) or (isinstance(k, type) and not issubclass(
+        k, BaseModel | list | tuple | set | frozenset | dict | bytes)) for k in kinds)
+
+
+def _scalar_literal(kind: Any) -> bool:
+    """`Literal["a", "b"]` (or of numbers): one value from a fixed set."""
+    return typing.get_origin(kind) is typing.Literal and all(
+        isinstance(v, str | int | float) for v in typing.get_args(kind))
 
 
 def _body_model(field: ModelField) -> type[BaseModel] | None:

@@ -29,6 +29,7 @@ import sqlalchemy as sa
 
 from engine import clocks, compiler, model, rulecontent
 from engine.assessment import Assessment
+from engine.decision import Lang
 from engine.errors import RuleErrors
 from engine.rulefile import Rulebook
 from service import audit, clock
@@ -57,6 +58,8 @@ class RulesEngine(Protocol):
     def version(self) -> str: ...
 
     def evaluate_json(self, family: model.Family, as_of: dt.date) -> bytes: ...
+
+    def answer_json(self, family: model.Family, as_of: dt.date, lang: Lang = "kk") -> bytes: ...
 
     def assess(self, family: model.Family, as_of: dt.date) -> Assessment: ...
 

@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     env: Literal["development", "production"] = "development"
     offer_expiry_days: int = Field(default=30, ge=1, le=366)
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    batch_max_families: int = Field(default=1000, ge=1)  # families in one `POST /v1/eligibility/batch`
+    batch_max_body_bytes: int = Field(default=4_000_000, ge=1024)  # its body (MAX_BODY_BYTES for the others)
     bench_echo: bool = False
     # How often the calendar scheduler looks for families whose decisions time has moved (0: never).
     calendar_interval_s: float = Field(default=60.0, ge=0)

@@ -59,3 +59,21 @@ def test_the_readme_example_snapshot_evaluates(capsys):
     assert cli.main(["evaluate", str(example), "--as-of", "2026-03-01"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert {d["benefit"]: d["amount_kzt"] for d in out["decisions"]}["large_family_allowance"] == 86673
+
+
+def test_evaluate_jsonl_answers_each_line_and_names_the_line_of_a_bad_one(tmp_path, capsys):
+    good, other = make_family(5), make_family(2)
+    other["family_id"] = "FAM-T2"
+    bad = make_family(1)
+    bad["members"][0]["monthly_income_kzt"] = -5
+    path = tmp_path / "families.jsonl"
+    path.write_text("\n".join([json.dumps(good), "", json.dumps(bad), json.dumps(other)]) + "\n", encoding="utf-8")
+    assert cli.main(["evaluate", str(path), "--jsonl", "--as-of", "2026-03-01", "--rules", str(RULES)]) == 2
+    captured = capsys.readouterr()
+    lines = [json.loads(line) for line in captured.out.splitlines()]
+    assert [answer["family_id"] for answer in lines] == ["FAM-T1", "FAM-T2"]
+    assert f"{path}:3: members.0.monthly_income_kzt" in captured.err
+    single = tmp_path / "family.json"
+    single.write_text(json.dumps(good), encoding="utf-8")
+    assert cli.main(["evaluate", str(single), "--as-of", "2026-03-01", "--rules", str(RULES)]) == 0
+    assert json.loads(capsys.readouterr().out) == lines[0]  # the same response, one line instead of indented

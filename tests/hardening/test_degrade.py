@@ -203,9 +203,9 @@ def test_readyz_reports_database_rules_and_backlog(any_client: TestClient, datab
     try:
         with engine.begin() as conn:
             conn.execute(
-                sa.text(
-                    "INSERT INTO rules_state (id, generation, version, reloaded_at, reloaded_by) "
-                    "VALUES (1, 7, 'rules-elsewhere', '2026-03-01T00:00:00+00:00', 'test')"
+                sa.text(  # the row exists: the rule set in force is recorded at start-up (issue 11, first half)
+                    "UPDATE rules_state SET generation = 7, version = 'rules-elsewhere', "
+                    "reloaded_at = '2026-03-01T00:00:00+00:00', reloaded_by = 'test' WHERE id = 1"
                 )
             )
     finally:

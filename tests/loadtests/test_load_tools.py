@@ -28,7 +28,7 @@ def test_the_soak_slope_is_zero_for_flat_memory_and_the_leak_rate_for_a_leak() -
     assert soak.slope_per_minute([(0.0, 1.0)]) == 0.0
 
 
-def result(name: str, rps_requests: int, p99: float, errors: int = 0) -> bench_http.Result:
+def result(name: str, rps_requests: int, p99: float, errors: int = 0, per_request: int = 1) -> bench_http.Result:
     return bench_http.Result(
         name=name,
         path=f"/v1/{name}",
@@ -42,18 +42,36 @@ def result(name: str, rps_requests: int, p99: float, errors: int = 0) -> bench_h
         server_cpu=1.5,
         wrk_cpu=0.2,
         busiest=[0.75, 0.75],
+        families_per_request=per_request,
     )
 
 
 def test_the_benchmark_table_gives_each_throughput_as_a_ratio_of_echo_and_judges_the_goals() -> None:
     table = bench_http.render(
-        [result("echo", 10000, 9.0), result("eligibility", 6500, 20.0), result("events", 2500, 60.0)],
+        [result("echo", 10000, 9.0), result("default", 6500, 12.0), result("trace", 2000, 30.0),
+         result("events", 2500, 60.0), result("batch", 50, 900.0, per_request=100)],
         workers=2,
         connections=32,
+        in_process=4000.0,
     )
-    assert "65%" in table and "25%" in table
-    assert "goal eligibility: >= 60% of echo, p99 < 50 ms, 0 errors: MET" in table
+    assert "65%" in table and "20%" in table and "25%" in table
+    assert "goal default: >= 60% of echo, p99 < 20 ms, 0 errors: MET" in table
+    assert "goal trace" not in table  # reported, no goal
     assert "goal events: >= 30% of echo, p99 < 50 ms, 0 errors: NOT MET (25%, p99 60.0 ms" in table
+    assert "batch: 50 req/s x 100 families = 5,000 families/s" in table
+    assert "goal batch: >= 70% of 2 x in-process 4,000 families/s = 8,000: NOT MET (62%, 0 errors)" in table
+    assert "batch per server CPU-second: 3,333 families = 83% of the in-process rate per core" in table
+    slow_default = bench_http.render([result("echo", 10000, 9.0), result("default", 7000, 25.0)], 2, 32)
+    assert "goal default: >= 60% of echo, p99 < 20 ms, 0 errors: NOT MET (70%, p99 25.0 ms" in slow_default
+
+
+def test_batch_bodies_are_ndjson_kept_on_one_line_for_wrk() -> None:
+    snapshots = [json.dumps({"family_id": f"F{i}"}) for i in range(7)]
+    bodies = bench_http.batch_bodies(snapshots, 3)
+    assert all("\n" not in body for body in bodies)
+    sent = [body.replace("@NL@", "\n") for body in bodies]  # what wrk_post.lua sends with WRK_NEWLINES set
+    assert [[json.loads(line)["family_id"] for line in body.splitlines()] for body in sent] == [
+        ["F0", "F1", "F2"], ["F3", "F4", "F5"]]
 
 
 def fill(template: str, n: int) -> str:
@@ -77,10 +95,12 @@ class Sink(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     bodies: ClassVar[list[bytes]] = []
+    types: ClassVar[set[str]] = set()
 
     def do_POST(self) -> None:
         length = int(self.headers.get("content-length", "0"))
         Sink.bodies.append(self.rfile.read(length))
+        Sink.types.add(self.headers.get("content-type", ""))
         self.send_response(200)
         self.send_header("content-length", "2")
         self.end_headers()
@@ -100,6 +120,7 @@ class QuietServer(ThreadingHTTPServer):
 @pytest.fixture
 def sink() -> Iterator[str]:
     Sink.bodies = []
+    Sink.types = set()
     server = QuietServer(("127.0.0.1", 0), Sink)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -143,3 +164,16 @@ def test_a_short_headless_locust_run_reports_requests_without_failures(capsys: p
     assert code == 0, out
     assert "/v1/eligibility" in out and "/v1/events [family.registered]" in out
     assert "errors 0 of" in out
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (apt-get install wrk)")
+def test_the_wrk_script_sends_a_batch_as_ndjson(sink: str, tmp_path: Path) -> None:
+    snapshots = [json.dumps({"family_id": f"F{i}"}) for i in range(6)]
+    (tmp_path / "bodies.jsonl").write_text("\n".join(bench_http.batch_bodies(snapshots, 3)) + "\n", encoding="utf-8")
+    env = dict(os.environ, WRK_BODIES=str(tmp_path / "bodies.jsonl"), WRK_TOKEN="t", WRK_RUN="x",
+               WRK_CONTENT_TYPE=bench_http.NDJSON, WRK_NEWLINES="1")
+    subprocess.run(["wrk", "-t1", "-c2", "-d1s", "-s", str(bench_http.LUA), f"{sink}/v1/eligibility/batch"],
+                   env=env, capture_output=True, text=True, check=True, timeout=30)
+    assert Sink.types == {bench_http.NDJSON} and len(Sink.bodies) > 2
+    for body in Sink.bodies:
+        assert len([json.loads(line) for line in body.decode().splitlines()]) == 3

@@ -23,6 +23,7 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/events/{event_id}"): {"bus", "auditor"},
     ("GET", "/v1/dead-letters/{dead_letter_id}"): {"auditor"},  # raw bodies: auditors only (issue 11)
     ("POST", "/v1/eligibility"): {"bus", "analyst"},
+    ("POST", "/v1/eligibility/batch"): {"bus", "analyst"},
     ("GET", "/v1/families/{family_id}"): {"reviewer", "auditor"},
     ("GET", "/v1/families/{family_id}/decisions"): {"reviewer", "auditor"},
     ("GET", "/v1/families/{family_id}/offers"): {"reviewer", "auditor"},

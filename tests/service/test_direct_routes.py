@@ -59,7 +59,8 @@ def both_ways(client: TestClient, body: bytes, headers: dict[str, str], query: s
 def test_the_hot_routes_are_served_directly_and_the_others_by_fastapi(client: TestClient) -> None:
     served = {(next(iter(r.methods)), r.path): r.served_directly  # type: ignore[attr-defined]
               for r in [*eligibility.router.routes, *event_routes.router.routes]}
-    assert served == {("POST", "/v1/eligibility"): True, ("POST", "/v1/events"): True,
+    assert served == {("POST", "/v1/eligibility"): True, ("POST", "/v1/eligibility/batch"): True,
+                      ("POST", "/v1/events"): True,
                       ("GET", "/v1/events/{event_id}"): False, ("GET", "/v1/dead-letters/{dead_letter_id}"): False}
 
 
@@ -101,6 +102,14 @@ def test_a_dependency_override_hands_the_route_back_to_fastapi(client: TestClien
         ("a JSON media type with parameters", json.dumps(FAMILY),
          {"content-type": "application/vnd.family+json; charset=utf-8", **auth("bus")}, "", 200, None),
         ("not UTF-8", b'{"family_id": "\xff"}', {**JSON, **auth("bus")}, "", 400, ([], "http_400")),
+        ("a language", json.dumps(FAMILY), {**JSON, **auth("bus")}, "?lang=ru&as_of=2026-03-01", 200, None),
+        ("a language by header", json.dumps(FAMILY), {**JSON, **auth("bus"), "accept-language": "en-GB, ru;q=0.5"},
+         "", 200, None),
+        ("the trace", json.dumps(FAMILY), {**JSON, **auth("analyst")}, "?explain=full&lang=en", 200, None),
+        ("an unknown language, query first", json.dumps({**FAMILY, "region": "XX"}), {**JSON, **auth("bus")},
+         "?lang=de", 422, (["query", "lang"], "literal_error")),
+        ("two bad query parameters", json.dumps(FAMILY), {**JSON, **auth("bus")}, "?explain=yes&lang=", 422,
+         (["query", "lang"], "literal_error")),
     ],
 )
 def test_each_kind_of_request_gets_fastapis_answer(client: TestClient, case: str, body: str | bytes,
@@ -114,8 +123,43 @@ def test_each_kind_of_request_gets_fastapis_answer(client: TestClient, case: str
         assert (direct[1]["detail"][0]["loc"], direct[1]["detail"][0]["type"]) == first
     if status == 401:
         assert direct[2] == "Bearer"
-    if status == 422 and "query" in case:
+    if status == 422 and "query first" in case:
         assert [e["loc"][0] for e in direct[1]["detail"]] == ["query", "body"]
+    if case == "two bad query parameters":
+        assert [e["loc"] for e in direct[1]["detail"]] == [["query", "lang"], ["query", "explain"]]
+
+
+def batch_both_ways(client: TestClient, body: bytes, headers: dict[str, str], query: str = "") -> tuple[Any, Any]:
+    """The batch route's answer by each handler: (status, content type, body text)."""
+
+    def send() -> Any:
+        response = client.post("/v1/eligibility/batch" + query, content=body, headers=headers)
+        return response.status_code, response.headers.get("content-type"), response.text
+
+    direct = send()
+    with fastapis_own_handler(client):
+        generic = send()
+    return direct, generic
+
+
+@pytest.mark.parametrize(
+    ("case", "body", "headers", "query", "status"),
+    [
+        ("an array", json.dumps([FAMILY, {"x": 1}]), {**JSON, **auth("bus")}, "?as_of=2026-03-01&lang=ru", 200),
+        ("NDJSON", json.dumps(FAMILY) + "\n" + json.dumps(FAMILY), {"content-type": "application/x-ndjson",
+                                                                      **auth("analyst")}, "?explain=full", 200),
+        ("no token", "[]", JSON, "", 401),
+        ("wrong role", "[]", {**JSON, **auth("reviewer")}, "", 403),
+        ("bad query", "[]", {**JSON, **auth("bus")}, "?lang=xx&as_of=2026-02-30", 422),
+        ("not a batch", "{}", {**JSON, **auth("bus")}, "", 422),
+        ("neither JSON nor NDJSON", "[]", {"content-type": "text/csv", **auth("bus")}, "", 415),
+    ],
+)
+def test_the_batch_route_answers_as_fastapi_would(client: TestClient, case: str, body: str, headers: dict[str, str],
+                                                  query: str, status: int) -> None:
+    direct, generic = batch_both_ways(client, body.encode(), headers, query)
+    assert direct == generic, case
+    assert direct[0] == status, direct
 
 
 def test_a_streamed_body_over_the_limit_is_refused_with_413(client_for: Any, sqlite_url: str) -> None:
@@ -169,7 +213,11 @@ def requests(draw: st.DrawFn) -> tuple[bytes, dict[str, str], str]:
     role = draw(st.sampled_from(["bus", "analyst", "reviewer", None]))
     if role is not None:
         headers.update(auth(role))
-    query = draw(st.sampled_from(["", "?as_of=2026-03-01", "?as_of=2026-3-1", "?as_of=", "?other=1"]))
+    query = draw(st.sampled_from(["", "?as_of=2026-03-01", "?as_of=2026-3-1", "?as_of=", "?other=1", "?lang=ru",
+                                  "?lang=all&explain=full", "?lang=", "?explain=none&as_of=2026-03-01", "?lang=RU",
+                                  "?explain=full&explain=none"]))
+    if draw(st.booleans()):
+        headers["accept-language"] = draw(st.sampled_from(["ru", "en-US,en;q=0.9", "*", "kk;q=0", "ru;q=x"]))
     return text.encode("utf-8", "surrogatepass"), headers, query
 
 

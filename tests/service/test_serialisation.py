@@ -59,15 +59,21 @@ def test_what_orjson_refuses_is_written_or_refused_as_the_standard_library_does(
 
 def test_eligibility_answers_exactly_the_engines_response(client: TestClient) -> None:
     family = b.make_family(children=4, first_child_born="2012-01-05")
-    response = client.post("/v1/eligibility", json=family, params={"as_of": "2026-03-01"}, headers=auth("analyst"))
+    response = client.post("/v1/eligibility", json=family, params={"as_of": "2026-03-01", "explain": "full"},
+                           headers=auth("analyst"))
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
     body = response.json()
     from engine import model
 
-    expected = Engine.load(RULES).evaluate(model.Family.model_validate(family), dt.date(2026, 3, 1))
+    engine = Engine.load(RULES)
+    expected = engine.evaluate(model.Family.model_validate(family), dt.date(2026, 3, 1))
     assert body == expected.model_dump(mode="json")
     assert EligibilityResponse.model_validate(body) == expected
+    default = client.post("/v1/eligibility", json=family, params={"as_of": "2026-03-01", "lang": "ru"},
+                          headers=auth("analyst"))
+    assert default.content == engine.answer_json(model.Family.model_validate(family), dt.date(2026, 3, 1), "ru")
+    assert default.content == json.dumps(default.json(), ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def test_an_event_answer_is_the_json_the_standard_library_writes(client: TestClient) -> None:
