@@ -93,13 +93,20 @@ def replicate(url: str, copies: int) -> None:
     fam, ent, amt, idx = tables.families, tables.entitlements, tables.entitlement_amounts, tables.member_iins
     serials: dict[tuple[str, str], int] = {}
 
+    used: set[str] = set()
+
     def fresh(person: dict[str, Any]) -> str:
         key = (person["birth_date"], person.get("sex") or "female")
-        serials[key] = serials.get(key, 6999) + 1
-        return iin.make(dt.date.fromisoformat(key[0]), key[1], serials[key])
+        while True:  # `iin.make` skips serials that can never be issued: ask again until the number is new
+            serials[key] = serials.get(key, 6999) + 1
+            number = iin.make(dt.date.fromisoformat(key[0]), key[1], serials[key])
+            if number not in used:
+                used.add(number)
+                return number
 
     with engine.begin() as conn:
         templates = [dict(r) for r in conn.execute(sa.select(fam)).mappings()]
+        used.update(m["iin"] for t in templates for m in t["snapshot"]["members"])
         for k in range(1, copies):
             suffix = f"-{k:03d}"
             rows, members = [], []
