@@ -664,6 +664,16 @@ def _texts(name: dict[str, str]) -> Texts:
     return _texts_of(name["kk"], name["ru"], name["en"])
 
 
+def _proactive(ctx: AppContext) -> dict[str, bool]:
+    """Each benefit's `proactive` flag in the rules being served (worked out once per rule set)."""
+    version = ctx.rules.version
+    found: tuple[str, dict[str, bool]] | None = ctx.state.get("proactive")
+    if found is None or found[0] != version:
+        found = (version, {b.id: b.proactive for b in ctx.rules.engine.benefits()})
+        ctx.state["proactive"] = found
+    return found[1]
+
+
 def _proposal(review: dict[str, Any] | None) -> policy.Proposal | None:
     if review is None:
         return None
@@ -686,7 +696,7 @@ def _act(
     )
     actions = policy.decide(d, change=Change(change), amount_kzt=target.amount_kzt, fingerprint=target.fingerprint,
                             review_reasons=d.review_reasons, requires_human_review=d.requires_human_review,
-                            situation=situation)
+                            situation=situation, proactive=_proactive(ctx).get(benefit, True))
     expiry = ctx.settings.offer_expiry_days
     for action in actions:
         if isinstance(action, policy.SupersedeReview):
@@ -700,6 +710,8 @@ def _act(
                                        recipient_iin=target.recipient_iin, now=now, decision_id=target.decision_id,
                                        actor=target.actor)
             effects.notices_sent.append({"benefit": benefit, "message_id": message_id})
+        elif isinstance(action, policy.OnApplication):
+            effects.not_offered.append({"benefit": benefit, "why": "on_application"})
         elif isinstance(action, policy.NotOffered):
             effects.not_offered.append({"benefit": benefit, "why": action.why,
                                         "refused_offer_id": action.refused_offer_id})

@@ -122,7 +122,12 @@ class NotOffered:
     refused_offer_id: str
 
 
-Action = SupersedeReview | OpenReview | MakeOffer | SendNotice | RaiseAmount | NotOffered
+@dataclass(frozen=True)
+class OnApplication:
+    """A right the law grants on application only (`proactive: false`): recorded, never offered by SMS."""
+
+
+Action = SupersedeReview | OpenReview | MakeOffer | SendNotice | RaiseAmount | NotOffered | OnApplication
 
 
 # --- deciding --------------------------------------------------------------------------------------
@@ -182,21 +187,27 @@ def decide(
     review_reasons: tuple[str, ...],
     requires_human_review: bool,
     situation: Situation,
+    proactive: bool = True,
 ) -> list[Action]:
     """The actions one decision calls for, given what the family holds (in the order to carry them out).
 
     `change` is `change_of` for ongoing benefits; for one-offs it is GRANT when `occasion` gave
-    something (`amount_kzt`), else NONE.
+    something (`amount_kzt`), else NONE. `proactive`: the benefit's flag; a right the law grants
+    on application only is recorded and never offered by SMS (nor reviewed for an offer).
     """
     one_off = proposed.period not in ONGOING
     pending = None if one_off else situation.pending  # each occasion is its own proposal
     if change in QUIET and pending is None:
         return []
-    kind = review_kind(change, requires_human_review)
+    on_application = change is Change.GRANT and not proactive and proactive_period(proposed.period)
+    kind = None if on_application else review_kind(change, requires_human_review)
     actions: list[Action] = []
     if pending is not None and (kind is None or not pending.is_(kind, fingerprint, amount_kzt)):
         actions.append(SupersedeReview("a newer decision no longer proposes this change"))
         pending = None
+    if on_application:
+        actions.append(OnApplication())
+        return actions
     if kind is not None:
         if pending is not None:
             return actions  # exactly this change already waits for a person
@@ -218,6 +229,11 @@ def decide(
     elif change is Change.INCREASE and situation.held is not None:
         actions.append(RaiseAmount())
     return actions
+
+
+def proactive_period(period: str) -> bool:
+    """Whether `proactive: false` holds a right back from an SMS offer (a notice is information, always sent)."""
+    return period != "notice"
 
 
 # --- review resolution -----------------------------------------------------------------------------

@@ -137,3 +137,39 @@ def test_approval_carries_out_the_proposal_and_nothing_else() -> None:
     assert isinstance(policy.on_approval("termination", "monthly", None), policy.NothingToDo)
     assert policy.on_approval("grant", "monthly", None) == policy.MakeOffer()
     assert isinstance(policy.on_approval("grant", "monthly", held), policy.NothingToDo)
+
+
+def test_a_right_on_application_only_is_recorded_never_offered_or_sent_for_review() -> None:
+    assert decide(D(), flagged=True, reasons=("x",), situation=Situation(), fp="fp") != []
+    assert policy.decide(
+        D(),
+        change=Change.GRANT,
+        amount_kzt=69_330,
+        fingerprint="fp",
+        review_reasons=("x",),
+        requires_human_review=True,
+        situation=Situation(),
+        proactive=False,
+    ) == [policy.OnApplication()]
+    # A held one is still raised and cut as usual; a notice is information and always sent.
+    assert policy.decide(
+        D(),
+        change=Change.INCREASE,
+        amount_kzt=69_330,
+        fingerprint="fp",
+        review_reasons=(),
+        requires_human_review=False,
+        situation=Situation(held=Held("entitlement", 63_030)),
+        proactive=False,
+    ) == [policy.RaiseAmount()]
+    notice = D(period="notice", amount_kzt=0)
+    assert policy.decide(
+        notice,
+        change=Change.GRANT,
+        amount_kzt=1,
+        fingerprint="fp",
+        review_reasons=(),
+        requires_human_review=False,
+        situation=Situation(),
+        proactive=False,
+    ) == [policy.SendNotice()]
