@@ -15,7 +15,9 @@ the month the right arises, and of stopping it after the month in which it ends,
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,33 @@ class MonthDue:
     benefit: str
     amount_kzt: int
     decision_id: int
+
+
+def from_rows(
+    entitlement_rows: Sequence[Mapping[str, Any]], amount_rows: Sequence[Mapping[str, Any]]
+) -> list[tuple[Mapping[str, Any], Entitlement]]:
+    """Stored entitlements with their amount history (one written before the history: one period)."""
+    history: dict[str, list[AmountPeriod]] = {}
+    for a in amount_rows:
+        history.setdefault(str(a["entitlement_id"]), []).append(
+            AmountPeriod(
+                dt.date.fromisoformat(a["from_date"]),
+                dt.date.fromisoformat(a["to_date"]) if a["to_date"] else None,
+                int(a["amount_kzt"]),
+                int(a["decision_id"]),
+            )
+        )
+    out = []
+    for e in entitlement_rows:
+        start = dt.date.fromisoformat(e["active_from"])
+        ended = dt.date.fromisoformat(e["ended_on"]) if e["ended_on"] else None
+        periods = history.get(str(e["id"])) or [
+            AmountPeriod(
+                start, ended - dt.timedelta(days=1) if ended else None, int(e["amount_kzt"]), int(e["decision_id"])
+            )
+        ]
+        out.append((e, Entitlement(e["benefit"], e["period"], e["status"], start, ended, tuple(periods))))
+    return out
 
 
 def month_start(month: str) -> dt.date:

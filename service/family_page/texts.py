@@ -74,6 +74,15 @@ _T: dict[str, tuple[str, str, str]] = {
     "members": ("Отбасы мүшелері", "Члены семьи", "Family members"),
     "me": ("сіз", "вы", "you"),
     "receiving": ("Отбасы қазір не алады", "Что семья получает сейчас", "What the family receives now"),
+    "months": ("Ай сайын не төленеді", "Что положено по месяцам", "What is due each month"),
+    "months_none": (
+        "Соңғы он екі айда төлем болған жоқ.",
+        "За последние двенадцать месяцев выплат не было.",
+        "Nothing was due in the last twelve months.",
+    ),
+    "month": ("Ай", "Месяц", "Month"),
+    "benefit": ("Төлем", "Выплата", "Payment"),
+    "amount": ("Сомасы", "Сумма", "Amount"),
     "receiving_none": (
         "Қазір тағайындалған төлем жоқ.",
         "Сейчас назначенных выплат нет.",
@@ -171,6 +180,10 @@ _T: dict[str, tuple[str, str, str]] = {
     "relation_sibling": ("бауыры", "брат или сестра", "sibling"),
     "relation_other": ("басқа", "другой", "other"),
 }
+
+
+RU_MONTHS_NOMINATIVE = ("январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август", "сентябрь",
+                        "октябрь", "ноябрь", "декабрь")
 
 
 def text(lang: str, key: str, **params: object) -> str:

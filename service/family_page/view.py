@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from engine import model, plain
 from service import offers as offer_rules
+from service.domain import payments
 from service.family_page import access, appeals, texts
 from service.store import decisions, entitlements, families, offers, reviews
 
@@ -30,6 +31,15 @@ class Receiving:
     amount: str
     since: str
     summary: str
+
+
+@dataclass(frozen=True)
+class MonthPaid:
+    """What is due for one month and benefit (`service.domain.payments`)."""
+
+    month: str
+    benefit: str
+    amount: str
 
 
 @dataclass(frozen=True)
@@ -108,6 +118,7 @@ class Page:
     family_id: str
     members: list[MemberRow]
     receiving: list[Receiving]
+    months: list[MonthPaid]
     offers: list[OpenOffer]
     waiting: list[Waiting]
     history: list[PastDecision]
@@ -245,4 +256,49 @@ def page(
         )
         for m in (record.get("snapshot") or {}).get("members", [])
     ]
-    return Page(family_id, members, receiving, open_offers, waiting, history, appeal_rows, seen)
+    return Page(
+        family_id,
+        members,
+        receiving,
+        _months(conn, family_id, names, now, lang),
+        open_offers,
+        waiting,
+        history,
+        appeal_rows,
+        seen,
+    )
+
+
+MONTHS_SHOWN = 12
+
+
+def _months(
+    conn: sa.Connection, family_id: str, names: Mapping[str, Mapping[str, str]], now: dt.datetime, lang: str
+) -> list[MonthPaid]:
+    """What is due for each of the last twelve months, newest first."""
+    last = now.date().replace(day=1)
+    first = last
+    for _ in range(MONTHS_SHOWN - 1):
+        first = (first - dt.timedelta(days=1)).replace(day=1)
+    held = [
+        e
+        for _, e in payments.from_rows(
+            entitlements.for_family(conn, family_id=family_id), entitlements.amounts(conn, family_id=family_id)
+        )
+    ]
+    due = payments.months(held, first, last)
+    label = cast(plain.Lang, lang)
+    return [
+        MonthPaid(_month(m.month, label), _name(names, m.benefit, lang), plain.money_text(m.amount_kzt, label))
+        for m in reversed(due)
+    ]
+
+
+def _month(month: str, lang: plain.Lang) -> str:
+    """'2026 жылғы қаңтар', 'январь 2026', 'January 2026'."""
+    day = payments.month_start(month)
+    if lang == "kk":
+        return f"{day.year} жылғы {plain.MONTHS_KK[day.month - 1]}"
+    if lang == "ru":
+        return f"{texts.RU_MONTHS_NOMINATIVE[day.month - 1]} {day.year}"
+    return f"{plain.MONTHS_EN[day.month - 1]} {day.year}"

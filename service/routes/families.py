@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
@@ -68,29 +69,10 @@ async def get_family(family_id: FamilyId, ctx: Ctx, db: Db, caller: CaseReader) 
     )
 
 
-def _entitlements(db: Any, family_id: str) -> list[tuple[dict[str, Any], payments.Entitlement]]:
-    """The family's entitlements with their amount history (an older one without: one period)."""
-    history: dict[str, list[payments.AmountPeriod]] = {}
-    for a in entitlements.amounts(db, family_id=family_id):
-        history.setdefault(a["entitlement_id"], []).append(
-            payments.AmountPeriod(
-                dt.date.fromisoformat(a["from_date"]),
-                dt.date.fromisoformat(a["to_date"]) if a["to_date"] else None,
-                int(a["amount_kzt"]),
-                int(a["decision_id"]),
-            )
-        )
-    out = []
-    for e in entitlements.for_family(db, family_id=family_id):
-        start = dt.date.fromisoformat(e["active_from"])
-        ended = dt.date.fromisoformat(e["ended_on"]) if e["ended_on"] else None
-        periods = history.get(e["id"]) or [
-            payments.AmountPeriod(
-                start, ended - dt.timedelta(days=1) if ended else None, int(e["amount_kzt"]), int(e["decision_id"])
-            )
-        ]
-        out.append((e, payments.Entitlement(e["benefit"], e["period"], e["status"], start, ended, tuple(periods))))
-    return out
+def _entitlements(db: Any, family_id: str) -> list[tuple[Mapping[str, Any], payments.Entitlement]]:
+    """The family's entitlements with their amount history."""
+    return payments.from_rows(entitlements.for_family(db, family_id=family_id),
+                              entitlements.amounts(db, family_id=family_id))
 
 
 def _entitlement_views(db: Any, family_id: str, day: dt.date) -> list[dict[str, Any]]:

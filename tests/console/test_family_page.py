@@ -97,6 +97,9 @@ def test_accepting_on_the_page_grants_the_entitlement_exactly_as_an_sms_reply(cl
     assert "consent.received" in kinds
     after = client.get("/family/FAM-PAGE-2?lang=ru").text
     assert "Что семья получает сейчас" in after and "86 673 ₸ в месяц" in after
+    # And what is due month by month (the payments view): the month the right arose, at its amount.
+    months = after[after.index('id="months"') : after.index('id="offers"')]
+    assert "Что положено по месяцам" in months and "86 673 ₸" in months and "2026" in months
 
 
 def test_a_member_of_another_family_gets_403_on_every_family_route(client: TestClient) -> None:
