@@ -218,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--instances", default="1,2", help="PostgreSQL runs: worker processes (instances) per run")
     args = parser.parse_args(argv)
     os.environ.setdefault("FAMILYCARD_LOG_LEVEL", "WARNING")
     print(
@@ -228,9 +229,12 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory() as tmp:
             measure("SQLite", f"sqlite:///{Path(tmp) / 'calendar.db'}", args.families, args.template, args.workers)
     if not args.skip_postgres:
-        one = measure("PostgreSQL", _pg_database(args.postgres, "fc_bench_calendar"), args.families, args.template, 1)
-        two = measure("PostgreSQL", _pg_database(args.postgres, "fc_bench_calendar"), args.families, args.template, 2)
-        print(f"PostgreSQL: 2 instances / 1 instance = {two['rate'] / one['rate']:.2f}x")
+        rates = {}
+        for workers in (int(w) for w in args.instances.split(",")):
+            url = _pg_database(args.postgres, "fc_bench_calendar")
+            rates[workers] = measure("PostgreSQL", url, args.families, args.template, workers)["rate"]
+        if 1 in rates and 2 in rates:
+            print(f"PostgreSQL: 2 instances / 1 instance = {rates[2] / rates[1]:.2f}x")
         _pg_database(args.postgres, "fc_bench_calendar")
     return 0
 

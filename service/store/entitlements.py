@@ -19,7 +19,12 @@ _AMOUNTS = sa.select(A).where(A.c.family_id == sa.bindparam("family_id")).order_
                                                                                    A.c.id)
 _ADD_AMOUNT = A.insert()
 _CLOSE_AMOUNT = A.update().where(A.c.id == sa.bindparam("key_id"))
-_OPEN_AMOUNTS = sa.select(A).where(A.c.entitlement_id == sa.bindparam("entitlement_id"), A.c.to_date.is_(None))
+# By family and entitlement: the index `ix_entitlement_amounts_family` answers it (never a scan of the table).
+_OPEN_AMOUNTS = sa.select(A).where(
+    A.c.family_id == sa.bindparam("family_id"),
+    A.c.entitlement_id == sa.bindparam("entitlement_id"),
+    A.c.to_date.is_(None),
+)
 
 
 def for_family(conn: sa.Connection, *, family_id: str) -> list[dict[str, Any]]:
@@ -46,7 +51,7 @@ def new_amount(
     conn: sa.Connection, *, entitlement: dict[str, Any], amount_kzt: int, decision_id: int, effective: dt.date
 ) -> None:
     """A new amount from `effective` on: the one in force until then stops the day before."""
-    _close(conn, entitlement["id"], effective)
+    _close(conn, entitlement, effective)
     rows.run(conn, _ADD_AMOUNT, {
         "entitlement_id": entitlement["id"], "family_id": entitlement["family_id"], "benefit": entitlement["benefit"],
         "from_date": effective.isoformat(), "to_date": None, "amount_kzt": amount_kzt, "decision_id": decision_id,
@@ -55,10 +60,11 @@ def new_amount(
 
 def end_amounts(conn: sa.Connection, *, entitlement: dict[str, Any], ended_on: dt.date) -> None:
     """The right ended on `ended_on` (the first day without it): the amount in force stops the day before."""
-    _close(conn, entitlement["id"], ended_on)
+    _close(conn, entitlement, ended_on)
 
 
-def _close(conn: sa.Connection, entitlement_id: str, from_day: dt.date) -> None:
-    for open_row in rows.many(conn, _OPEN_AMOUNTS, {"entitlement_id": entitlement_id}):
+def _close(conn: sa.Connection, entitlement: dict[str, Any], from_day: dt.date) -> None:
+    found = rows.many(conn, _OPEN_AMOUNTS, {"family_id": entitlement["family_id"], "entitlement_id": entitlement["id"]})
+    for open_row in found:
         last = max(dt.date.fromisoformat(open_row["from_date"]), from_day - dt.timedelta(days=1))
         rows.run(conn, _CLOSE_AMOUNT, {"key_id": open_row["id"], "to_date": last.isoformat()})
