@@ -79,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rate", type=float, default=0.0, help="events per second (0: as fast as possible)")
     p.add_argument("--duration", type=float, default=0.0, help="seconds to run at --rate (0: until --events)")
     p.add_argument("--ledger", default="var/bus-ledger.jsonl")
+    p.add_argument("--progress", action="store_true", help="a progress bar: deliveries, deliveries/s, errors")
     p.add_argument(
         "--verify", action="store_true", help="check through the API that every acked event took effect once"
     )

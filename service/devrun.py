@@ -118,6 +118,18 @@ def print_tokens(tokens: dict[str, str]) -> None:
         print(f"  {role:<9} {token}")
 
 
+def where_to_look(url: str, tokens: dict[str, str], population: Path | None) -> None:
+    """Two lines for a newcomer: the console with the reviewer token, the API docs and one family."""
+    family = "FAM-0000001"
+    if population is not None and population.exists():
+        with population.open(encoding="utf-8") as first:
+            record = json.loads(first.readline())
+            family = str(record.get("snapshot", record).get("family_id", family))
+    print(f"next: the caseworkers' console {url}/console (sign in with the reviewer token {tokens['reviewer']}); "
+          f"the API docs {url}/docs (any token)")
+    print(f"      curl -s -H 'Authorization: Bearer {tokens['auditor']}' {url}/v1/families/{family}")
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -168,12 +180,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "--ledger",
                     str(VAR / "bus-ledger.jsonl"),
                     "--verify",
+                    "--progress",
                 ),
                 env=env,
                 start_new_session=True,
             )
             bus_code = bus.wait()
             print(f"bus finished with exit code {bus_code}; ledger in {VAR / 'bus-ledger.jsonl'}")
+        where_to_look(url, tokens, population)
         if args.exit_after_bus:
             return bus_code
         print(f"the API keeps running on {url}; Ctrl-C stops it")

@@ -105,6 +105,7 @@ def bus_command(args: argparse.Namespace) -> int:
         rate=args.rate,
         duration=args.duration,
         ledger=ledger,
+        progress=bool(getattr(args, "progress", False)),
     )
     try:
         families = (

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import httpx
+from tqdm import tqdm
 
 from synthetic import bus_effects, bus_verify, events
 from synthetic.bus_delivery import Outcome, RetryPolicy, deliver
@@ -63,6 +64,7 @@ class BusConfig:
     refuse_share: float = 0.15
     start: dt.datetime = START
     policy: RetryPolicy = dataclasses.field(default_factory=RetryPolicy)
+    progress: bool = False  # a progress bar on stderr (deliveries, deliveries/s, errors), for `make run`
 
 
 @dataclasses.dataclass
@@ -100,6 +102,8 @@ class Bus:
         self._dispatched = 0
         self._seq = 0
         self._ledger: TextIO | None = None
+        self._bar = tqdm(desc="bus", unit=" deliveries", disable=not config.progress, mininterval=0.5, leave=True)
+        self._errors = 0
 
     async def execute(self, families: list[dict[str, Any]]) -> BusRun:
         """Register the families, stream life events and consent replies, wait for every answer."""
@@ -125,6 +129,7 @@ class Bus:
             await asyncio.gather(*workers, return_exceptions=True)
             if self._ledger is not None:
                 self._ledger.close()
+            self._bar.close()
         self.run.elapsed = time.monotonic() - started
         return self.run
 
@@ -257,6 +262,11 @@ class Bus:
         if outcome.family_id is None and isinstance(outcome.body, dict) and outcome.body.get("family_id"):
             outcome.family_id = str(outcome.body["family_id"])
         self.run.outcomes.append(outcome)
+        if outcome.ack_status not in ("applied", "duplicate"):
+            self._errors += 1
+        self._bar.update(1)
+        if self._bar.n % 50 == 0:
+            self._bar.set_postfix(errors=self._errors, refresh=False)
         if self._ledger is not None:
             self._ledger.write(json.dumps(outcome.as_record(), ensure_ascii=False) + "\n")
         self._undelivered_in_a_row = self._undelivered_in_a_row + 1 if outcome.final == "undelivered" else 0
