@@ -118,8 +118,8 @@ class Assessment:
         # The type is part of the key: 1, 1.0 and True are equal in Python but explained differently.
         # The summary of a decision a person must check (or of a benefit not in force) shows a date
         # counted from the evaluation date, so that date is part of the key for those decisions.
-        dated = outcome.status == "not_in_force" or bool(outcome.triggers) or outcome.status == "insufficient_data"
-        key = (outcome, self.as_of if dated else None, *((type(v), v) for v in (values.get(n) for n in cb.reads)))
+        read = (values.get(n) for n in cb.reads)
+        key = (outcome, self.as_of if _dated(outcome) else None, *((type(v), v) for v in read))
         counts[0] += 1
         memo = cb.decisions
         found = memo.get(key)
@@ -148,14 +148,15 @@ class Assessment:
         # The key of `decision`, made with two C-level maps: the values read, and their types
         # (1, 1.0 and True are equal in Python but explained differently).
         read = tuple(map(self.values.get, cb.reads))
-        key = (lang, outcome, read, tuple(map(type, read)))
+        # As in `decision`: a summary that shows a date counted from the evaluation date keys on it.
+        key = (lang, outcome, self.as_of if _dated(outcome) else None, read, tuple(map(type, read)))
         counts[0] += 1
         memo = cb.briefs
         found = memo.get(key)
         if found is not None:
             counts[1] += 1
             return found
-        found = brief_of(explain.decision_dict(self.program, cb, outcome, self.env, self.values), lang)
+        found = brief_of(explain.decision_dict(self.program, cb, outcome, self.env, self.values, self.as_of), lang)
         if len(memo) >= MEMO_SIZE:
             memo.clear()
         memo[key] = found
@@ -212,6 +213,11 @@ class Assessment:
             "wellbeing": self.wellbeing(),
             "decisions": [self.decision(i) for i in range(len(self.outcomes))],
         }
+
+
+def _dated(outcome: explain.Outcome) -> bool:
+    """Whether the summary shows a date counted from the evaluation date (a person's deadline, not in force)."""
+    return outcome.status == "not_in_force" or bool(outcome.triggers) or outcome.status == "insufficient_data"
 
 
 def brief_of(decision: dict[str, Any], lang: Lang) -> dict[str, Any]:
