@@ -45,6 +45,9 @@ class Explanation(BaseModel):
     formula: str | None = None
     formula_with_values: str | None = None
     missing: list[str] = Field(default_factory=list)
+    # Data-quality findings on the family that did not refuse it (IIN digits disagreeing with the
+    # registry); a decision they could change also carries the review reason `iin_disagrees_with_registry`.
+    data_quality: list[str] = Field(default_factory=list)
 
 
 class Decision(BaseModel):
