@@ -63,6 +63,11 @@ class Decision(BaseModel):
     requires_human_review: bool
     review_reasons: list[str]
     legal_basis: str
+    # The currency the law states the amount in. A tenge amount is `amount_kzt`; a notice of an
+    # amount in another currency (USD for the National Fund for Children) has `amount_kzt` 0 and
+    # the amount, to the cent, in `amount_in_currency`.
+    currency: str = "KZT"
+    amount_in_currency: str | None = None
     explanation: Explanation
 
 

@@ -118,15 +118,31 @@ def amount_of(cb: CompiledBenefit, case: int, env: dict[str, expr.Value]) -> Dec
     return max(value, Decimal(0))
 
 
+def rounding_of(program: Program, cb: CompiledBenefit) -> str:
+    """The benefit's own rounding (e.g. the basic pension's ceiling), else the rulebook's `amount_rounding`."""
+    return cb.benefit.rounding or program.rounding
+
+
 def amount(
     program: Program, cb: CompiledBenefit, outcome: Outcome, env: dict[str, expr.Value]
 ) -> tuple[Decimal | None, int]:
-    """An eligible outcome's exact amount (to the tiyn) and the amount paid (rounded to the tenge); else (None, 0)."""
+    """An eligible outcome's exact amount (to the tiyn) and the amount paid (rounded to the tenge); else (None, 0).
+
+    A benefit stated in another currency pays no tenge: its amount is `amount_in_currency`.
+    """
     if outcome.status != "eligible" or outcome.case is None:
         return None, 0
     exact = amount_of(cb, outcome.case, env)
-    rounded = int(exact.quantize(TENGE, rounding=ROUNDING.get(program.rounding, ROUND_HALF_UP)))
+    if cb.benefit.currency != "KZT":
+        return exact.quantize(CENT), 0
+    rounded = int(exact.quantize(TENGE, rounding=ROUNDING.get(rounding_of(program, cb), ROUND_HALF_UP)))
     return exact.quantize(CENT), rounded
+
+
+def amount_in_currency(program: Program, cb: CompiledBenefit, exact: Decimal) -> str:
+    """A non-tenge amount as its currency states it: to the cent, by the benefit's rounding."""
+    mode = ROUNDING.get(rounding_of(program, cb), ROUND_HALF_UP)
+    return str(exact.quantize(CENT, rounding=mode))
 
 
 def review_reasons(cb: CompiledBenefit, outcome: Outcome) -> list[str]:
@@ -169,12 +185,14 @@ def decision_dict(
     eligible = status == "eligible"
     rounded = 0
     exact_text = "0.00"
-    formula = formula_values = case_id = None
+    formula = formula_values = case_id = in_currency = None
     if eligible and outcome.case is not None:
         exact, rounded = amount(program, cb, outcome, env)
         assert exact is not None
         case = cb.cases[outcome.case]
         exact_text = str(exact)
+        if b.currency != "KZT":
+            in_currency = amount_in_currency(program, cb, exact)
         case_id = case.id
         formula = case.formula_source
         formula_values = f"{arithmetic(case, env)} = {expr.format_number(exact)}"
@@ -219,6 +237,8 @@ def decision_dict(
         "requires_human_review": bool(reasons),
         "review_reasons": reasons,
         "legal_basis": b.legal_basis,
+        "currency": b.currency,
+        "amount_in_currency": in_currency,
         "explanation": {
             "summary": _summary(cb, status, rounded, failed, miss, program),
             "conditions": conditions,

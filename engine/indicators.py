@@ -507,11 +507,11 @@ def _dis_under7(c: Ctx) -> int:
     "disabled_children_under_18",
     "number",
     "persons",
-    "Children (relation child) under 18 with a disability, raised by a parent of the family",
+    "Children (relation child, or a ward raised by a guardian) under 18 with a disability",
     MSE,
 )
 def _dis_children(c: Ctx) -> int:
-    return len([p for p in c.disabled if p.is_child and p.age < 18])
+    return len([p for p in c.disabled if p.m.relation in ("child", "ward") and p.age < 18])
 
 
 @indicator(
@@ -730,6 +730,17 @@ def _dependency(c: Ctx) -> float:
 def _median(c: Ctx) -> float | None:
     v = c.family.median_income_kzt
     return None if v is None else _money(v)
+
+
+@indicator(
+    "median_income_known",
+    "bool",
+    "flag",
+    "The region's median per-capita income for the reference quarter is known (unknown is not zero)",
+    STATS,
+)
+def _median_known(c: Ctx) -> bool:
+    return c.family.median_income_kzt is not None
 
 
 @indicator("non_mortgage_loans_kzt", "number", "KZT", "Outstanding credit other than mortgages", CREDIT)

@@ -23,7 +23,11 @@ from engine import expr, indicators, parameters, yamlpos
 from engine.decision import Period, Texts
 from engine.errors import RuleError
 
-BENEFIT_KEYS = {"id", "name", "legal_basis", "period", "proactive", "sex_basis", "description", "versions", "note"}
+BENEFIT_KEYS = {"id", "name", "legal_basis", "period", "proactive", "sex_basis", "description", "versions", "note",
+                "rounding", "currency"}
+ROUNDINGS = ("half_up", "half_even", "up", "down")
+# Currencies an amount may be stated in: tenge, or US dollars (the National Fund for Children's claims).
+CURRENCIES = ("KZT", "USD")
 VERSION_KEYS = {"effective", "let", "conditions", "amount", "review", "requires", "note"}
 AMOUNT_KEYS = {"formula", "cases"}
 CASE_KEYS = {"id", "when", "formula"}
@@ -108,6 +112,10 @@ class Benefit:
     sex_basis: str | None
     versions: list[Version]
     path: str
+    # How this benefit's amount is rounded (None: the `amount_rounding` parameter), and its currency:
+    # a KZT amount is rounded to whole tenge; another currency's to its cents (see `explain.amount`).
+    rounding: str | None = None
+    currency: str = "KZT"
 
     def version_at(self, when: dt.date) -> Version | None:
         """The version in force on `when`."""
@@ -266,6 +274,13 @@ def _load_benefit(ctx: _Ctx, doc: yamlpos.Located) -> Benefit | None:
             )
         )
     sex_basis = data.get("sex_basis")
+    rounding = data.get("rounding")
+    if rounding is not None and rounding not in ROUNDINGS:
+        ctx.errors.append(doc.error(("rounding",), "rounding", f"rounding must be one of {', '.join(ROUNDINGS)}",
+                                    expr.suggest(str(rounding), list(ROUNDINGS))))
+    currency = data.get("currency", "KZT")
+    if currency not in CURRENCIES:
+        ctx.errors.append(doc.error(("currency",), "currency", f"currency must be one of {', '.join(CURRENCIES)}"))
     versions: list[Version] = []
     raw_versions = data.get("versions")
     if raw_versions is not None and (not isinstance(raw_versions, list) or not raw_versions):
@@ -287,6 +302,8 @@ def _load_benefit(ctx: _Ctx, doc: yamlpos.Located) -> Benefit | None:
         str(sex_basis) if sex_basis else None,
         sorted(versions, key=lambda v: v.start),
         doc.path,
+        str(rounding) if rounding else None,
+        str(currency),
     )
     _check_sex_basis(ctx, benefit)
     return benefit

@@ -113,7 +113,7 @@ COUNTS: dict[str, pl.Expr] = {
     **{f"disabled_adult_general_group_{g}": _adult_general(g) for g in (1, 2, 3)},
     **{f"disabled_childhood_group_{g}": _childhood(g) for g in (1, 2, 3)},
     "disabled_children_under_7": dis & (age < 7),
-    "disabled_children_under_18": dis & child & (age < 18),
+    "disabled_children_under_18": dis & pl.col("relation").is_in(["child", "ward"]) & (age < 18),
     "disabled_children_7_17_without_group": dis & (grp == 0) & _between(age, 7, 18),
     "disabled_group_1_or_2": dis & grp.is_in([1, 2]),
     "insured_members": pl.col("gfss_participant"),
@@ -155,7 +155,7 @@ SPECIAL = frozenset({
     "has_non_mortgage_loan", "altyn_alqa_mothers", "kumis_alqa_mothers", "deceased_breadwinners",
     "months_since_breadwinner_death", "survivor_dependants", "months_since_death_of_recipient",
     "guardian_wards_under_18", "foster_wards_under_18", "group_1_adults_with_family_carer",
-    "housing_record", "housing_costs_within_norms_kzt", "housing_dwelling_eligible",
+    "housing_record", "housing_costs_within_norms_kzt", "housing_dwelling_eligible", "median_income_known",
     "oldest_male_non_pensioner_record_years", "oldest_female_non_pensioner_record_years",
     "oldest_male_non_pensioner_record_known", "oldest_female_non_pensioner_record_known",
 })
@@ -322,6 +322,8 @@ class Special:
         if name == "dependency_ratio":
             pair = c["dependants"] * 1000 + c["employed_adults"]
             return {name: _lookup(pair, lambda p: _scaled4(p // 1000 / max(1, p % 1000)))}
+        if name == "median_income_known":
+            return {name: self.t.families.get_column("median_income_kzt").is_not_null().to_numpy()}
         if name == "median_income_kzt":
             return {name: _money(self.t.families.get_column("median_income_kzt"))}
         if name in ("non_mortgage_loans_kzt", "has_non_mortgage_loan"):

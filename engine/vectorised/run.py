@@ -8,7 +8,8 @@ whole tenge and the review reasons, decided exactly as `explain.outcome_python` 
 - not in force when the benefit has no version on the date (no triggers then);
 - insufficient data when an indicator under `requires` is unknown (triggers still count);
 - eligible when every condition holds and some amount case applies (the first one is used);
-- the amount is the case formula, floored at 0, rounded by the `amount_rounding` parameter;
+- the amount is the case formula, floored at 0, rounded by the benefit's `rounding` or else the
+  `amount_rounding` parameter (0 tenge for an amount in another currency);
 - the reasons are the triggers that hold plus `insufficient_data`, sorted and de-duplicated.
 
 Output columns per benefit: `<id>.status`, `<id>.amount_kzt`, `<id>.review_reasons` (the reasons
@@ -123,7 +124,10 @@ def _benefit(i: int, cb: compiler.CompiledBenefit, tr: Translator, rounding: str
             + (~pl.col(m) & ~eligible).cast(pl.UInt32) * _STATUS_CODE["not_eligible"])
     status = _gather(STATUSES, STATUS, code)
     exact = pl.max_horizontal(amount, pl.lit(0, dtype=dtype))
-    kzt = round_to(exact, scale, rounding, dtype) * eligible.cast(dtype)
+    # The benefit's own rounding (`explain.rounding_of`); an amount in another currency pays no tenge.
+    kzt = round_to(exact, scale, cb.benefit.rounding or rounding, dtype) * eligible.cast(dtype)
+    if cb.benefit.currency != "KZT":
+        kzt = pl.lit(0, dtype=dtype)
     flags = [(reason, tr.boolean(node)) for reason, node in cb.triggers] + [(INSUFFICIENT, pl.col(m))]
     reasons, values = _reasons(bid, flags)
     first = [missing.alias(m), holds.alias(ok), case_no.alias(case)]
