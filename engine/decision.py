@@ -34,6 +34,15 @@ class Condition(BaseModel):
     values: dict[str, Scalar] = Field(default_factory=dict)
 
 
+class Withholding(BaseModel):
+    """A deduction from the assigned (gross) amount, e.g. the 10% pension contribution sent to ЕНПФ."""
+
+    parameter: str
+    share: float
+    withheld_kzt: int
+    paid_kzt: int
+
+
 class Explanation(BaseModel):
     """Why: conditions with values, parameters with their effective dates, the amount arithmetic."""
 
@@ -48,6 +57,7 @@ class Explanation(BaseModel):
     # Data-quality findings on the family that did not refuse it (IIN digits disagreeing with the
     # registry); a decision they could change also carries the review reason `iin_disagrees_with_registry`.
     data_quality: list[str] = Field(default_factory=list)
+    withholding: Withholding | None = None
 
 
 class Decision(BaseModel):

@@ -93,7 +93,8 @@ def outcomes_from_fired(
         if cb.version is None:
             out.append(_NOT_IN_FORCE)
             continue
-        trig = tuple(sorted(triggers[i])) if i in triggers else ()
+        # durable-rules fires a rule once per matching branch of an `or`: each trigger counts once.
+        trig = tuple(sorted(set(triggers[i]))) if i in triggers else ()
         status: decision.Status = "eligible" if i in cases else "not_eligible"
         for r in cb.requires:
             if values.get(r) is None:
@@ -137,6 +138,14 @@ def amount(
         return exact.quantize(CENT), 0
     rounded = int(exact.quantize(TENGE, rounding=ROUNDING.get(rounding_of(program, cb), ROUND_HALF_UP)))
     return exact.quantize(CENT), rounded
+
+
+def withholding(program: Program, param: str, gross: int) -> dict[str, Any]:
+    """The share withheld from a gross amount (half-up to the tenge) and what is paid out."""
+    share = program.params[param][0]
+    assert isinstance(share, Decimal)
+    withheld = int((share * gross).quantize(TENGE, rounding=ROUND_HALF_UP))
+    return {"parameter": param, "share": scalar(share), "withheld_kzt": withheld, "paid_kzt": gross - withheld}
 
 
 def amount_in_currency(program: Program, cb: CompiledBenefit, exact: Decimal) -> str:
@@ -185,7 +194,7 @@ def decision_dict(
     eligible = status == "eligible"
     rounded = 0
     exact_text = "0.00"
-    formula = formula_values = case_id = in_currency = None
+    formula = formula_values = case_id = in_currency = withheld = None
     if eligible and outcome.case is not None:
         exact, rounded = amount(program, cb, outcome, env)
         assert exact is not None
@@ -193,6 +202,8 @@ def decision_dict(
         exact_text = str(exact)
         if b.currency != "KZT":
             in_currency = amount_in_currency(program, cb, exact)
+        if b.withholding:
+            withheld = withholding(program, b.withholding, rounded)
         case_id = case.id
         formula = case.formula_source
         formula_values = f"{arithmetic(case, env)} = {expr.format_number(exact)}"
@@ -248,6 +259,7 @@ def decision_dict(
             "formula": formula,
             "formula_with_values": formula_values,
             "missing": miss,
+            "withholding": withheld,
         },
     }
 

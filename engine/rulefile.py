@@ -24,7 +24,7 @@ from engine.decision import Period, Texts
 from engine.errors import RuleError
 
 BENEFIT_KEYS = {"id", "name", "legal_basis", "period", "proactive", "sex_basis", "description", "versions", "note",
-                "rounding", "currency"}
+                "rounding", "currency", "withholding"}
 ROUNDINGS = ("half_up", "half_even", "up", "down")
 # Currencies an amount may be stated in: tenge, or US dollars (the National Fund for Children's claims).
 CURRENCIES = ("KZT", "USD")
@@ -116,6 +116,9 @@ class Benefit:
     # a KZT amount is rounded to whole tenge; another currency's to its cents (see `explain.amount`).
     rounding: str | None = None
     currency: str = "KZT"
+    # A parameter naming the share withheld from the assigned (gross) amount, shown as a deduction
+    # (the 10% pension contribution of the ГФСС working-capacity payment); the amount stays gross.
+    withholding: str | None = None
 
     def version_at(self, when: dt.date) -> Version | None:
         """The version in force on `when`."""
@@ -278,6 +281,10 @@ def _load_benefit(ctx: _Ctx, doc: yamlpos.Located) -> Benefit | None:
     if rounding is not None and rounding not in ROUNDINGS:
         ctx.errors.append(doc.error(("rounding",), "rounding", f"rounding must be one of {', '.join(ROUNDINGS)}",
                                     expr.suggest(str(rounding), list(ROUNDINGS))))
+    withholding = data.get("withholding")
+    if withholding is not None and str(withholding) not in ctx.params.params:
+        ctx.errors.append(doc.error(("withholding",), "unknown-name", f"unknown parameter '{withholding}'",
+                                    expr.suggest(str(withholding), list(ctx.params.params))))
     currency = data.get("currency", "KZT")
     if currency not in CURRENCIES:
         ctx.errors.append(doc.error(("currency",), "currency", f"currency must be one of {', '.join(CURRENCIES)}"))
@@ -304,6 +311,7 @@ def _load_benefit(ctx: _Ctx, doc: yamlpos.Located) -> Benefit | None:
         doc.path,
         str(rounding) if rounding else None,
         str(currency),
+        str(withholding) if withholding else None,
     )
     _check_sex_basis(ctx, benefit)
     return benefit

@@ -235,7 +235,8 @@ def compute(t: Tables, as_of: dt.date, wanted: Iterable[str] | None = None) -> p
     ).with_columns(age=pl.col("am") // 12).collect()
     counted = {c: COUNTS[c] for c in COUNTS if c in want}
     counted.update({c: COUNTS[c] for c in ("children_under_18", "infants_under_1_5", "dependants",
-                                           "employed_adults", "family_size")})
+                                           "employed_adults", "family_size", "professional_foster_parents",
+                                           "wards_under_18")})
     counted.update(HELPERS)
     counts = _counts(mem, lay, counted)
     if (counts["_heads"] != 1).any():
