@@ -10,7 +10,8 @@ person as `insufficient_data`, never refused.
 Amounts are tenge per month in exact decimals rounded half-up to the tiyn (2 decimals), as the
 rules state money: a snapshot's amount is read as the decimal it is written as (`repr` of the
 number), sums and quotients are formed in `Decimal`, never in binary floats, so every evaluator
-sees the same numbers and a half-tiyn income per person rounds up, not by the double's error. Counts of "none" use a sentinel documented with the indicator (e.g. 999 months).
+sees the same numbers and a half-tiyn income per person rounds up, not by the double's error.
+Counts of "none" use a sentinel documented with the indicator (e.g. 999 months).
 """
 
 from __future__ import annotations
@@ -486,7 +487,7 @@ for _g in (1, 2, 3):
         f"disabled_adult_general_group_{_g}",
         "number",
         "persons",
-        f"Adults with group {_g} disability from general disease (cause `general`, or no cause and not since childhood)",
+        f"Adults with group {_g} disability from general disease (cause `general`, or none and not since childhood)",
         MSE,
     )(_adult_general(_g))
     indicator(

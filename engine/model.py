@@ -4,7 +4,8 @@ durable-rules coerces types silently ('abc' >= 4 matches) and ignores missing fi
 snapshot is validated here before anything reaches an evaluator: enums, finite non-negative
 amounts, dates, IIN check digits and structure. IIN digits that disagree with the registry's birth
 date or sex are accepted (the IIN law keeps a number when those data are corrected) and reported as a
-data-quality finding by `iin_disagreements`, never a refusal. Unknown fields are refused, which is also how ethnicity, nationality, religion, party and language are kept out: no
+data-quality finding by `iin_disagreements`, never a refusal. Unknown fields are refused, which is
+also how ethnicity, nationality, religion, party and language are kept out: no
 such field exists and none can be smuggled in.
 """
 

@@ -217,7 +217,10 @@ def _load_one(doc: yamlpos.Located, name: str, body: object, out: ParameterSet) 
                 regional.append((str(code), rt[0]))
         entries.append(
             Entry(
-                start, typed[0] if typed else None, str(item.get("reference", "")), bool(item.get("unconfirmed", False)),
+                start,
+                typed[0] if typed else None,
+                str(item.get("reference", "")),
+                bool(item.get("unconfirmed", False)),
                 tuple(sorted(regional)),
             )
         )

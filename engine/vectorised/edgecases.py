@@ -248,8 +248,8 @@ def generate(n: int, seed: int, anchors: Sequence[dt.date], money: Sequence[floa
         "gfss_participant": rng.random(d) < 0.5,
         "received_benefit_or_pension": rng.random(d) < 0.5,
         "avg_insured_income_24m_kzt": pl.Series(np.where(rng.random(d) < 0.2, np.nan, np.where(
-            rng.random(d) < 0.5, rng.integers(0, 900_000, d).astype(np.float64), np.round(rng.uniform(0, 900_000, d), 2))),
-            nan_to_null=True),
+            rng.random(d) < 0.5, rng.integers(0, 900_000, d).astype(np.float64),
+            np.round(rng.uniform(0, 900_000, d), 2))), nan_to_null=True),
         "insurance_record_months": pl.Series(np.where(rng.random(d) < 0.5, np.array(RECORD_MONTHS)[
             rng.integers(0, len(RECORD_MONTHS), d)], rng.integers(0, 300, d)).astype(np.int32)).scatter(
             np.flatnonzero(rng.random(d) < 0.15), None),

@@ -29,8 +29,8 @@ import numpy.typing as npt
 import polars as pl
 
 from engine import indicators
-from engine.vectorised.layout import Layout, family_index, layout
 from engine.vectorised import tables
+from engine.vectorised.layout import Layout, family_index, layout
 from engine.vectorised.tables import PopulationError, Tables
 
 Ints = npt.NDArray[np.int64]
