@@ -179,6 +179,10 @@ def generate(n: int, seed: int, anchors: Sequence[dt.date], money: Sequence[floa
                             rng.integers(0, 60, total))
     record_years_null = rng.random(total) < 0.3
     foster = (rng.random(total) < 0.04) & np.isin(role, [HEAD, SPOUSE])
+    # In a professional foster family the children are placed wards (some families above the cap of 4).
+    fam_foster = np.zeros(n, dtype=bool)
+    fam_foster[fam[foster]] = True
+    role = np.where((role == CHILD) & fam_foster[fam], WARD, role)
 
     members = pl.DataFrame({
         "family_id": np.char.add(f"EDGE{seed}-", np.char.zfill(np.arange(n).astype(str), 7))[fam],

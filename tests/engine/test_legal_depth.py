@@ -57,7 +57,8 @@ def _decision(e: Engine, fam: model.Family, benefit: str, as_of: dt.date = MARCH
 def test_a_region_keyed_parameter_gives_each_region_its_value_in_every_evaluator(engine, tmp_path):
     rules = _copy(tmp_path)
     _edit(rules / "parameters" / "tsa.yaml",
-          '2026-01-01: {value: 50851, reference: "National budget-law PM standing in [S12]; regional values UNCONFIRMED"',
+          '2026-01-01: {value: 50851, reference: "National budget-law PM standing in [S12]; '
+          'regional values UNCONFIRMED"',
           '2026-01-01: {value: 50851, by_region: {KZ-71: 60000}, reference: "test: Astana\'s quarterly PM"')
     e = Engine.load(rules)
     # 0.7 x 60,000 = 42,000 in Astana; 0.7 x 50,851 = 35,595.70 elsewhere; per-capita income 40,000.
@@ -114,7 +115,8 @@ def test_money_indicators_are_exact_decimals_rounded_half_up_in_both_paths():
         _tsa_family("KZ-75", 94309.475, members=1, fid="F1"),
         _tsa_family("KZ-75", 71191.39, fid="F2"),
         model.Family.model_validate({"family_id": "F3", "region": "KZ-75", "median_income_kzt": 0.125, "members": [
-            person("head", "1985-05-01", monthly_income_kzt=0.1), person("spouse", "1986-05-01", monthly_income_kzt=0.2),
+            person("head", "1985-05-01", monthly_income_kzt=0.1),
+            person("spouse", "1986-05-01", monthly_income_kzt=0.2),
             person("child", "2015-05-01", monthly_income_kzt=0.005)]}),
     ]
     expected = [(94309.48, 94309.48, 0.0), (71191.39, 35595.7, 0.0), (0.31, 0.1, 0.13)]
