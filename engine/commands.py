@@ -69,7 +69,8 @@ def lint_command(args: argparse.Namespace) -> int:
 
 
 def unread_indicators(book: rulefile.Rulebook) -> list[str]:
-    """Registered indicators that no benefit version, review trigger or deprivation reads.
+    """Registered indicators that no benefit version, review trigger or deprivation reads
+    (other than those `indicators.DESCRIPTIVE` keeps for the family record on purpose).
 
     An indicator nobody reads is either a rule not yet written or one forgotten: computed for
     every family for nothing, and shown in the catalogue as if it mattered.
@@ -82,7 +83,10 @@ def unread_indicators(book: rulefile.Rulebook) -> list[str]:
                 read |= expr.names(src.node)
     for d in book.wellbeing.deprivations:
         read |= expr.names(d.when.node)
-    return [n for n in indicators.REGISTRY if n not in read]
+    # A region-keyed parameter reads the family's region.
+    if any(e.by_region for n in read if (p := book.params.params.get(n)) is not None for e in p.entries):
+        read.add("region")
+    return [n for n in indicators.REGISTRY if n not in read and n not in indicators.DESCRIPTIVE]
 
 
 def test_command(args: argparse.Namespace) -> int:

@@ -1220,6 +1220,15 @@ def _gfss_dependants(c: Ctx) -> int:
 
 
 
+# Indicators kept for the family record, the caseworkers' screens and population reports, which no
+# rule reads on purpose (`familycard rules lint` names any other indicator no rule reads).
+DESCRIPTIVE = frozenset({
+    "adults", "children_under_18", "children_under_3", "youngest_child_age_months", "elderly_70_plus",
+    "head_age_years", "pensioners", "members_with_disability", "insured_members", "working_age_adults",
+    "able_bodied_adults", "dependants", "months_since_breadwinner_death",
+})
+
+
 # --- the public face -----------------------------------------------------------------------------
 
 
@@ -1248,7 +1257,13 @@ def catalogue_markdown() -> str:
     ]
     for ind in REGISTRY.values():
         notes = ", ".join(
-            n for n, on in (("optional", ind.optional), ("sex-dependent: needs sex_basis", ind.sex_dependent)) if on
+            n
+            for n, on in (
+                ("optional", ind.optional),
+                ("sex-dependent: needs sex_basis", ind.sex_dependent),
+                ("descriptive: read by no rule", ind.name in DESCRIPTIVE),
+            )
+            if on
         )
         if ind.values:
             notes = (notes + "; " if notes else "") + "values: " + ", ".join(ind.values)
