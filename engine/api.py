@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import orjson
 
-from engine import compiler, data_quality, decision, explain, expr, indicators, model, rulefile
+from engine import clocks, compiler, data_quality, decision, explain, expr, indicators, model, rulefile
 from engine.assessment import Assessment
 from engine.durable_backend import DurableEngine
 from engine.errors import RuleError, RuleErrors
@@ -55,6 +55,7 @@ class Engine:
         self._programs: dict[dt.date, compiler.Program] = {}
         self._by_date: dict[dt.date, compiler.Program] = {}  # the epoch of each date asked for
         self._durable = DurableEngine()
+        self._schedules: dict[dt.date, clocks.Schedule] = {}  # by epoch start
 
     @classmethod
     def load(cls, rules_dir: str | Path | None = None) -> Engine:
@@ -92,6 +93,7 @@ class Engine:
         self._points = compiler.change_points(book)
         self._programs = {}
         self._by_date = {}
+        self._schedules = {}
         self._durable.unload_except(())
 
     def program(self, as_of: dt.date) -> compiler.Program:
@@ -108,6 +110,22 @@ class Engine:
             self._by_date.clear()
         self._by_date[as_of] = prog
         return prog
+
+    def schedule(self, as_of: dt.date) -> clocks.Schedule:
+        """The time thresholds of the epoch containing `as_of` (see `engine.clocks`), worked out once."""
+        prog = self.program(as_of)
+        sched = self._schedules.get(prog.start)
+        if sched is None:
+            sched = self._schedules[prog.start] = clocks.schedule(prog)
+        return sched
+
+    def next_change(self, family: model.Family, as_of: dt.date) -> dt.date | None:
+        """The earliest date after `as_of` on which a decision could change with no new fact (None: never).
+
+        It may be early, never late: every day from `as_of` to the day before gives the decisions
+        of `as_of` (`tests/engine/test_clocks.py` checks it day by day).
+        """
+        return clocks.next_change(self.schedule(as_of), family, as_of)
 
     def evaluate(
         self, family: model.Family, as_of: dt.date, backend: Backend = "durable"
@@ -139,7 +157,7 @@ class Engine:
             mine = Assessment(book=self._book, program=prog, family=family, as_of=as_of, values=values, env=env,
                               outcomes=outcomes)
             for i, (a, b) in enumerate(zip(mine.verdicts, other.verdicts, strict=True)):
-                if (a.status, a.amount_kzt, a.amount_case) != (b.status, b.amount_kzt, b.amount_case):
+                if (a.status, a.amount_kzt) != (b.status, b.amount_kzt):  # as `vectorised.run.iin_flags`
                     flagged[i] = tuple(found)
         return Assessment(book=self._book, program=prog, family=family, as_of=as_of, values=values, env=env,
                           outcomes=outcomes, findings=tuple(found), flagged=flagged)

@@ -33,6 +33,35 @@ BIRTH_ORDER_RELATIONS = frozenset({"child", "stepchild", "ward"})
 CENT = Decimal("0.01")
 
 
+Anchor = Literal["birth", "death", "job_loss", "capacity_loss"]
+Elapsed = Literal["months", "years", "fractional_years"]
+
+
+@dataclass(frozen=True)
+class Clock:
+    """One way an indicator's value moves with the as-of date alone, the family unchanged.
+
+    Time reaches an indicator only through dates in the snapshot, its anchors: every member's
+    `birth_date` ("birth"), every deceased's `date_of_death` ("death"), every member's `job_lost_on`
+    ("job_loss") and `work_capacity_loss_since` ("capacity_loss"). The value can change only on the day an anchor is reached (an anchor later than
+    the as-of date) or on the day the completed months since an anchor (`months_between`) reach
+    one of `months`: 216 for "under 18", 18 for "under one and a half". An indicator whose value
+    *is* the time since an anchor says so in `elapsed` (completed months, completed years, or
+    months / 12); its thresholds are then not its own but the constants the rules compare it
+    with, found in the compiled rules (`engine.clocks`). The declarations are checked against
+    brute force over synthetic families (`tests/engine/test_clocks.py`), so a missing threshold
+    fails a test rather than a family.
+    """
+
+    anchor: Anchor
+    months: tuple[int, ...] = ()
+    elapsed: Elapsed | None = None
+
+
+def _ages(*months: int) -> tuple[Clock, ...]:
+    return (Clock("birth", months),)
+
+
 @dataclass(frozen=True)
 class Indicator:
     """One registered indicator."""
@@ -46,6 +75,8 @@ class Indicator:
     optional: bool = False
     sex_dependent: bool = False
     values: tuple[str, ...] = ()
+    # How the value moves with time alone (empty: it does not); see `Clock`.
+    clocks: tuple[Clock, ...] = ()
 
 
 def months_between(start: dt.date, end: dt.date) -> int:
@@ -205,13 +236,14 @@ def indicator(
     optional: bool = False,
     sex_dependent: bool = False,
     values: tuple[str, ...] = (),
+    clocks: tuple[Clock, ...] = (),
 ) -> Callable[[Callable[[Ctx], IndicatorValue]], Callable[[Ctx], IndicatorValue]]:
     """Register an indicator function under `name`."""
 
     def register(fn: Callable[[Ctx], IndicatorValue]) -> Callable[[Ctx], IndicatorValue]:
         if name in REGISTRY:
             raise ValueError(f"indicator {name} registered twice")
-        REGISTRY[name] = Indicator(name, kind, unit, meaning, source, fn, optional, sex_dependent, values)
+        REGISTRY[name] = Indicator(name, kind, unit, meaning, source, fn, optional, sex_dependent, values, clocks)
         return fn
 
     return register
@@ -254,17 +286,19 @@ def _family_size(c: Ctx) -> int:
     return len(c.people)
 
 
-@indicator("adults", "number", "persons", "Members aged 18 or over", POP)
+@indicator("adults", "number", "persons", "Members aged 18 or over", POP, clocks=_ages(216))
 def _adults(c: Ctx) -> int:
     return len([p for p in c.people if p.age >= 18])
 
 
-@indicator("children_under_18", "number", "persons", "Children (relation child) under 18", POP)
+@indicator("children_under_18", "number", "persons", "Children (relation child) under 18", POP, clocks=_ages(216))
 def _children_under_18(c: Ctx) -> int:
     return c.minors
 
 
-@indicator("students_18_22", "number", "persons", "Children aged 18-22 in full-time education", EDU)
+@indicator(
+    "students_18_22", "number", "persons", "Children aged 18-22 in full-time education", EDU, clocks=_ages(216, 276)
+)
 def _students(c: Ctx) -> int:
     return len([p for p in c.children if 18 <= p.age < 23 and p.m.full_time_student])
 
@@ -275,22 +309,23 @@ def _students(c: Ctx) -> int:
     "persons",
     "Children under 18 plus children under 23 in full-time education (the large-family count)",
     POP,
+    clocks=_ages(216, 276),
 )
 def _children_or_students(c: Ctx) -> int:
     return len([p for p in c.children if p.age < 18 or (p.age < 23 and p.m.full_time_student)])
 
 
-@indicator("children_under_3", "number", "persons", "Children under 3 years", POP)
+@indicator("children_under_3", "number", "persons", "Children under 3 years", POP, clocks=_ages(36))
 def _under3(c: Ctx) -> int:
     return len([p for p in c.children if 0 <= p.age_months < 36])
 
 
-@indicator("children_1_to_6", "number", "persons", "Children aged 1 to 6 inclusive", POP)
+@indicator("children_1_to_6", "number", "persons", "Children aged 1 to 6 inclusive", POP, clocks=_ages(12, 84))
 def _one_to_six(c: Ctx) -> int:
     return len([p for p in c.children if 12 <= p.age_months < 84])
 
 
-@indicator("infants_under_1_5", "number", "persons", "Children under one and a half years", CIVIL)
+@indicator("infants_under_1_5", "number", "persons", "Children under one and a half years", CIVIL, clocks=_ages(18))
 def _infants(c: Ctx) -> int:
     return len(c.infants)
 
@@ -306,13 +341,26 @@ for _n, _lo, _hi, _label in ((1, 1, 1, "first"), (2, 2, 2, "second"), (3, 3, 3, 
         "persons",
         f"Children under 1.5 years who are the {_label} child of the family",
         CIVIL,
+        clocks=_ages(18),
     )(_infants_of_order(_lo, _hi))
 indicator(
-    "infants_order_4plus", "number", "persons", "Children under 1.5 years who are the fourth or later child", CIVIL
+    "infants_order_4plus",
+    "number",
+    "persons",
+    "Children under 1.5 years who are the fourth or later child",
+    CIVIL,
+    clocks=_ages(18),
 )(_infants_of_order(4, 99))
 
 
-@indicator("births_last_12m", "number", "persons", "Children born in the 12 months up to the as-of date", CIVIL)
+@indicator(
+    "births_last_12m",
+    "number",
+    "persons",
+    "Children born in the 12 months up to the as-of date",
+    CIVIL,
+    clocks=_ages(12),
+)
 def _births(c: Ctx) -> int:
     return len(c.newborns)
 
@@ -323,6 +371,7 @@ def _births(c: Ctx) -> int:
     "persons",
     "Children born in the last 12 months who are the 1st, 2nd or 3rd child",
     CIVIL,
+    clocks=_ages(12),
 )
 def _births13(c: Ctx) -> int:
     return len([p for p in c.newborns if p.order <= 3])
@@ -334,6 +383,7 @@ def _births13(c: Ctx) -> int:
     "persons",
     "Children born in the last 12 months who are the 4th or later child",
     CIVIL,
+    clocks=_ages(12),
 )
 def _births4(c: Ctx) -> int:
     return len([p for p in c.newborns if p.order >= 4])
@@ -345,24 +395,37 @@ def _births4(c: Ctx) -> int:
     "months",
     "Age of the youngest child in completed months (999 when there are no children)",
     POP,
+    clocks=(Clock("birth", elapsed="months"),),
 )
 def _youngest(c: Ctx) -> int:
     ages = [p.age_months for p in c.children]
     return min(ages) if ages else NONE_MONTHS
 
 
-@indicator("elderly_70_plus", "number", "persons", "Members aged 70 or over", POP)
+@indicator("elderly_70_plus", "number", "persons", "Members aged 70 or over", POP, clocks=_ages(840))
 def _elderly(c: Ctx) -> int:
     return len([p for p in c.people if p.age >= 70])
 
 
-@indicator("head_age_years", "number", "years", "Age of the head of the family in completed years", POP)
+@indicator(
+    "head_age_years",
+    "number",
+    "years",
+    "Age of the head of the family in completed years",
+    POP,
+    clocks=(Clock("birth", elapsed="years"),),
+)
 def _head_age(c: Ctx) -> int:
     return next(p.age for p in c.people if p.m.relation == "head")
 
 
 @indicator(
-    "single_parent_family", "bool", "flag", "Children under 18 live with only one parent (a head without a spouse)", POP
+    "single_parent_family",
+    "bool",
+    "flag",
+    "Children under 18 live with only one parent (a head without a spouse)",
+    POP,
+    clocks=_ages(216),
 )
 def _single_parent(c: Ctx) -> bool:
     has_spouse = any(p.m.relation == "spouse" for p in c.people)
@@ -419,6 +482,7 @@ def _oldest_non_pensioner(c: Ctx, sex: str) -> float:
     "Age in years (completed months / 12) of the oldest man not yet a pensioner; 0 if none",
     POP,
     sex_dependent=True,
+    clocks=(Clock("birth", elapsed="fractional_years"),),
 )
 def _oldest_men(c: Ctx) -> float:
     return _oldest_non_pensioner(c, "male")
@@ -431,6 +495,7 @@ def _oldest_men(c: Ctx) -> float:
     "Age in years (completed months / 12) of the oldest woman not yet a pensioner; 0 if none",
     POP,
     sex_dependent=True,
+    clocks=(Clock("birth", elapsed="fractional_years"),),
 )
 def _oldest_women(c: Ctx) -> float:
     return _oldest_non_pensioner(c, "female")
@@ -489,6 +554,7 @@ for _g in (1, 2, 3):
         "persons",
         f"Adults with group {_g} disability from general disease (cause `general`, or none and not since childhood)",
         MSE,
+        clocks=_ages(216),
     )(_adult_general(_g))
     indicator(
         f"disabled_childhood_group_{_g}",
@@ -496,10 +562,13 @@ for _g in (1, 2, 3):
         "persons",
         f"Children aged 7-17 with group {_g} disability, and adults disabled since childhood, group {_g}",
         MSE,
+        clocks=_ages(84, 216),
     )(_childhood(_g))
 
 
-@indicator("disabled_children_under_7", "number", "persons", "Children under 7 with a disability", MSE)
+@indicator(
+    "disabled_children_under_7", "number", "persons", "Children under 7 with a disability", MSE, clocks=_ages(84)
+)
 def _dis_under7(c: Ctx) -> int:
     return len([p for p in c.disabled if p.age < 7])
 
@@ -510,6 +579,7 @@ def _dis_under7(c: Ctx) -> int:
     "persons",
     "Children (relation child, or a ward raised by a guardian) under 18 with a disability",
     MSE,
+    clocks=_ages(216),
 )
 def _dis_children(c: Ctx) -> int:
     return len([p for p in c.disabled if p.m.relation in ("child", "ward") and p.age < 18])
@@ -521,6 +591,7 @@ def _dis_children(c: Ctx) -> int:
     "persons",
     "Children aged 7-17 with a disability whose decision carries no group (data to check)",
     MSE,
+    clocks=_ages(84, 216),
 )
 def _dis_nogroup(c: Ctx) -> int:
     return len([p for p in c.disabled if (d := _dis(p)) is not None and d.group is None and 7 <= p.age < 18])
@@ -539,17 +610,17 @@ def _insured(c: Ctx) -> int:
     return len([p for p in c.people if p.m.gfss_participant])
 
 
-@indicator("employed_adults", "number", "persons", "Adults employed or self-employed", LABOUR)
+@indicator("employed_adults", "number", "persons", "Adults employed or self-employed", LABOUR, clocks=_ages(216))
 def _employed(c: Ctx) -> int:
     return c.employed
 
 
-@indicator("unemployed_adults", "number", "persons", "Adults registered as unemployed", LABOUR)
+@indicator("unemployed_adults", "number", "persons", "Adults registered as unemployed", LABOUR, clocks=_ages(216))
 def _unemployed(c: Ctx) -> int:
     return len([p for p in c.people if p.age >= 18 and p.m.employment == "unemployed"])
 
 
-@indicator("working_age_adults", "number", "persons", "Members aged 18 to 62", POP)
+@indicator("working_age_adults", "number", "persons", "Members aged 18 to 62", POP, clocks=_ages(216, 756))
 def _working_age(c: Ctx) -> int:
     return len([p for p in c.people if 18 <= p.age < 63])
 
@@ -570,6 +641,7 @@ def _able(p: Person) -> bool:
     "persons",
     "Members aged 18-62 without group 1/2 disability, not studying, not caring for an infant, not retired",
     LABOUR,
+    clocks=_ages(216, 756),
 )
 def _able_bodied(c: Ctx) -> int:
     return c.count(_able)
@@ -593,6 +665,7 @@ def _carer_insured(c: Ctx) -> bool:
     "The insured carer's average monthly insured income over 24 months (0 when no insured carer of an infant)",
     GFSS,
     optional=True,
+    clocks=_ages(18),
 )
 def _carer_income(c: Ctx) -> float | None:
     # Unknown only where it matters: an insured carer of an infant whose record lacks the average.
@@ -640,6 +713,7 @@ def _mat_income(c: Ctx) -> float | None:
     "months",
     "Completed months since an insured member lost a job (999 when none did)",
     LABOUR,
+    clocks=(Clock("job_loss", elapsed="months"),),
 )
 def _since_job_loss(c: Ctx) -> int:
     m = c.job_loser
@@ -653,6 +727,7 @@ def _since_job_loss(c: Ctx) -> int:
     "Average monthly insured income over 24 months of the member who lost a job (0 when none)",
     GFSS,
     optional=True,
+    clocks=(Clock("job_loss"),),
 )
 def _job_loser_income(c: Ctx) -> float | None:
     return _record_of(c.job_loser, "avg_insured_income_24m_kzt")
@@ -665,6 +740,7 @@ def _job_loser_income(c: Ctx) -> float | None:
     "Months of social-insurance record of the member who lost a job (0 when none)",
     GFSS,
     optional=True,
+    clocks=(Clock("job_loss"),),
 )
 def _job_loser_record(c: Ctx) -> int | None:
     m = c.job_loser
@@ -710,12 +786,20 @@ def _dependant(p: Person) -> bool:
     "persons",
     "Members without income who are minors, students under 23, pensioners or disabled",
     TAX,
+    clocks=_ages(216, 276),
 )
 def _dependants(c: Ctx) -> int:
     return c.dependants
 
 
-@indicator("dependency_ratio", "number", "ratio", "Dependants per employed adult (dependants if nobody works)", TAX)
+@indicator(
+    "dependency_ratio",
+    "number",
+    "ratio",
+    "Dependants per employed adult (dependants if nobody works)",
+    TAX,
+    clocks=_ages(216, 276),
+)
 def _dependency(c: Ctx) -> float:
     return round(c.dependants / max(1, c.employed), 4)
 
@@ -778,7 +862,14 @@ def _kumis(c: Ctx) -> int:
 # --- deaths --------------------------------------------------------------------------------------
 
 
-@indicator("deceased_breadwinners", "number", "persons", "Deceased heads or spouses of the family", CIVIL)
+@indicator(
+    "deceased_breadwinners",
+    "number",
+    "persons",
+    "Deceased heads or spouses of the family",
+    CIVIL,
+    clocks=(Clock("death"),),
+)
 def _dead_bw(c: Ctx) -> int:
     return len(c.breadwinner_deaths)
 
@@ -789,6 +880,7 @@ def _dead_bw(c: Ctx) -> int:
     "months",
     "Completed months since the latest death of a head or spouse (999 when none)",
     CIVIL,
+    clocks=(Clock("death", elapsed="months"),),
 )
 def _since_bw(c: Ctx) -> int:
     deaths = c.breadwinner_deaths
@@ -802,6 +894,7 @@ def _since_bw(c: Ctx) -> int:
     "After a breadwinner's death: children (also stepchildren and wards) and siblings under 18, or under 23"
     " in full-time study (0 otherwise); elders of pension age and a carer are counted separately",
     CIVIL,
+    clocks=(Clock("death"), Clock("birth", (216, 276))),
 )
 def _survivors(c: Ctx) -> int:
     if not c.breadwinner_deaths:
@@ -822,6 +915,7 @@ YOUNG_DEPENDANT_RELATIONS = frozenset({"child", "stepchild", "ward", "sibling"})
     "months",
     "Completed months since the death of a member who received a pension or benefit (999 when none)",
     CIVIL,
+    clocks=(Clock("death", elapsed="months"),),
 )
 def _since_recipient_death(c: Ctx) -> int:
     deaths = [d for d in c.family.deceased if d.received_benefit_or_pension and d.date_of_death <= c.as_of]
@@ -843,12 +937,16 @@ def _ward(p: Person) -> bool:
     return p.m.relation == "ward" and p.age < 18
 
 
-@indicator("wards_under_18", "number", "persons", "Children under 18 under the family's guardianship", GUARD)
+@indicator(
+    "wards_under_18", "number", "persons", "Children under 18 under the family's guardianship", GUARD, clocks=_ages(216)
+)
 def _wards(c: Ctx) -> int:
     return c.count(_ward)
 
 
-@indicator("stepchildren_under_18", "number", "persons", "Stepchildren under 18 living in the family", POP)
+@indicator(
+    "stepchildren_under_18", "number", "persons", "Stepchildren under 18 living in the family", POP, clocks=_ages(216)
+)
 def _stepchildren(c: Ctx) -> int:
     return c.count(lambda p: p.m.relation == "stepchild" and p.age < 18)
 
@@ -870,6 +968,7 @@ def _foster_parents(c: Ctx) -> int:
     "persons",
     "Wards under 18 in a family without a professional foster parent (the guardian allowance)",
     GUARD,
+    clocks=_ages(216),
 )
 def _guardian_wards(c: Ctx) -> int:
     if any(p.m.professional_foster_parent for p in c.people):
@@ -883,6 +982,7 @@ def _guardian_wards(c: Ctx) -> int:
     "persons",
     "Wards under 18 placed in a family with a professional foster parent",
     GUARD,
+    clocks=_ages(216),
 )
 def _foster_wards(c: Ctx) -> int:
     if not any(p.m.professional_foster_parent for p in c.people):
@@ -896,6 +996,7 @@ def _foster_wards(c: Ctx) -> int:
     "persons",
     "Adults with a disability whose cause (work injury, occupational disease, military, other) has no confirmed rate",
     MSE,
+    clocks=_ages(216),
 )
 def _dis_other_cause(c: Ctx) -> int:
     return len([p for p in c.disabled if p.age >= 18 and (d := _dis(p)) is not None
@@ -908,6 +1009,7 @@ def _dis_other_cause(c: Ctx) -> int:
     "persons",
     "Adults with group 1 disability in a family with another adult able to care (not group 1/2 disabled)",
     MSE,
+    clocks=_ages(216),
 )
 def _group1_cared(c: Ctx) -> int:
     group1 = [p for p in c.disabled if p.age >= 18 and (d := _dis(p)) is not None and d.group == 1]
@@ -930,6 +1032,7 @@ def _capacity_loser(c: Ctx) -> Person | None:
     "persons",
     "Insured members with a degree of loss of working capacity set by МСЭ on or before the as-of date",
     MSE,
+    clocks=(Clock("capacity_loss"),),
 )
 def _wcl_members(c: Ctx) -> int:
     return c.count(lambda p: p.m.work_capacity_loss_pct is not None and p.m.gfss_participant
@@ -942,6 +1045,7 @@ def _wcl_members(c: Ctx) -> int:
     "percent",
     "Greatest degree of loss of working capacity (30-100) of an insured member; 0 when none",
     MSE,
+    clocks=(Clock("capacity_loss"),),
 )
 def _wcl_pct(c: Ctx) -> int:
     p = _capacity_loser(c)
@@ -954,6 +1058,7 @@ def _wcl_pct(c: Ctx) -> int:
     "months",
     "Completed months since МСЭ set that degree (999 when none)",
     MSE,
+    clocks=(Clock("capacity_loss", elapsed="months"),),
 )
 def _wcl_since(c: Ctx) -> int:
     p = _capacity_loser(c)
@@ -969,6 +1074,7 @@ def _wcl_since(c: Ctx) -> int:
     "Average monthly insured income over 24 months of that member (0 when none)",
     GFSS,
     optional=True,
+    clocks=(Clock("capacity_loss"),),
 )
 def _wcl_income(c: Ctx) -> float | None:
     p = _capacity_loser(c)
@@ -982,6 +1088,7 @@ def _wcl_income(c: Ctx) -> float | None:
     "Months of social-insurance record of that member (0 when none)",
     GFSS,
     optional=True,
+    clocks=(Clock("capacity_loss"),),
 )
 def _wcl_record(c: Ctx) -> int | None:
     p = _capacity_loser(c)
@@ -1004,12 +1111,15 @@ for _sex, _word in (("male", "man"), ("female", "woman")):
         f"Age (completed months / 12) of that member when a {_word}; 0 otherwise (the payment stops at pension age)",
         POP,
         sex_dependent=True,
+        clocks=(Clock("birth", elapsed="fractional_years"), Clock("capacity_loss")),
     )(_wcl_age(_sex))
 
 
 def _oldest_non_pensioner_person(c: Ctx, sex: str) -> Person | None:
+    """The earliest-born non-pensioner of that sex (ties: the greatest IIN): the one the pension age
+    reaches first, chosen by birth date so that the choice never moves with time."""
     cands = [p for p in c.people if p.m.sex == sex and p.m.employment != "pensioner"]
-    return max(cands, key=lambda p: (p.age_months, p.m.iin)) if cands else None
+    return max(cands, key=lambda p: (-p.m.birth_date.toordinal(), p.m.iin)) if cands else None
 
 
 def _record_years(sex: str) -> Callable[[Ctx], int]:
@@ -1061,6 +1171,7 @@ def _nf_saver(c: Ctx) -> Callable[[Person], bool]:
     "persons",
     "Citizens born in 2006 or later (participants since the first accrual) who turned 18 in the last 12 months",
     ENPF_NF,
+    clocks=_ages(216, 228),
 )
 def _nf_savers(c: Ctx) -> int:
     return c.count(_nf_saver(c))
@@ -1072,6 +1183,7 @@ def _nf_savers(c: Ctx) -> int:
     "persons",
     "Citizens under 18 (participants of the National Fund for Children)",
     ENPF_NF,
+    clocks=_ages(216),
 )
 def _nf_participants(c: Ctx) -> int:
     return c.count(lambda p: p.m.citizenship == "citizen" and 0 <= p.age_months < 216)
@@ -1126,6 +1238,7 @@ indicator(
     "After a breadwinner's death: surviving head, spouse or parents who are men aged 63 or over (0 otherwise)",
     CIVIL,
     sex_dependent=True,
+    clocks=(Clock("death"), Clock("birth", (63 * 12,))),
 )(_elders("male", 63 * 12))
 for _months, _label in ((61 * 12, "61"), (61 * 12 + 6, "61_5"), (62 * 12, "62"), (62 * 12 + 6, "62_5"),
                         (63 * 12, "63")):
@@ -1137,6 +1250,7 @@ for _months, _label in ((61 * 12, "61"), (61 * 12 + 6, "61_5"), (62 * 12, "62"),
         " or over (0 otherwise; the rules pick the age in force)",
         CIVIL,
         sex_dependent=True,
+        clocks=(Clock("death"), Clock("birth", (_months,))),
     )(_elders("female", _months))
 
 
@@ -1146,6 +1260,7 @@ for _months, _label in ((61 * 12, "61"), (61 * 12 + 6, "61_5"), (62 * 12, "62"),
     "persons",
     "After a breadwinner's death: 1 when a surviving head, spouse or parent raises a child under 8 (0 otherwise)",
     CIVIL,
+    clocks=(Clock("death"), Clock("birth", (96, 216))),
 )
 def _survivor_carer(c: Ctx) -> int:
     if not c.breadwinner_deaths:
@@ -1167,6 +1282,7 @@ def _insured_death(c: Ctx) -> model.Deceased | None:
     "months",
     "Completed months since the latest death of an insured head or spouse (999 when none)",
     GFSS,
+    clocks=(Clock("death", elapsed="months"),),
 )
 def _since_insured_death(c: Ctx) -> int:
     d = _insured_death(c)
@@ -1180,6 +1296,7 @@ def _since_insured_death(c: Ctx) -> int:
     "Average monthly insured income over 24 months of that insured breadwinner (0 when none)",
     GFSS,
     optional=True,
+    clocks=(Clock("death"),),
 )
 def _dead_income(c: Ctx) -> float | None:
     d = _insured_death(c)
@@ -1196,6 +1313,7 @@ def _dead_income(c: Ctx) -> float | None:
     "Months of social-insurance record of that insured breadwinner (0 when none)",
     GFSS,
     optional=True,
+    clocks=(Clock("death"),),
 )
 def _dead_record(c: Ctx) -> int | None:
     d = _insured_death(c)
@@ -1209,6 +1327,7 @@ def _dead_record(c: Ctx) -> int | None:
     "After an insured breadwinner's death: children and siblings under 18 or students under 23, plus one"
     " surviving parent or spouse caring for a child under 3 (0 otherwise)",
     GFSS,
+    clocks=(Clock("death"), Clock("birth", (36, 216, 276))),
 )
 def _gfss_dependants(c: Ctx) -> int:
     if _insured_death(c) is None:

@@ -109,7 +109,7 @@ def run_partition(task: Task) -> PartResult:
     t1 = time.perf_counter()
     ind = vind.compute(pop, task.as_of, compiled.indicator_names)
     t2 = time.perf_counter()
-    results = run.decide(compiled, ind)
+    results = run.decide(compiled, ind, run.iin_flags(compiled, pop, task.as_of, ind))
     t3 = time.perf_counter()
     results.write_parquet(part_path(task))
     t4 = time.perf_counter()

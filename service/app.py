@@ -8,6 +8,8 @@ called from the thread that created it.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -16,7 +18,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from service import auth, console, errors, events, metrics, middleware
+from service import auth, calendar, console, errors, events, leases, metrics, middleware
 from service.clock import Clock, utc_now
 from service.context import AppContext
 from service.routes import audit as audit_routes
@@ -36,6 +38,26 @@ def _default_engine(settings: Settings) -> RulesEngine:
     return load_engine(settings.rules_dir)
 
 
+def open_context(
+    settings: Settings, make_engine: EngineFactory | None = None, clock: Clock | None = None, *,
+    background_checkpoints: bool = False,
+) -> AppContext:
+    """The database (migrated), tokens, rules and metrics a worker or a command works with."""
+    database = db.create_engine(settings.database_url, background_checkpoints=background_checkpoints)
+    migrate.upgrade(database)
+    tokens = auth.load(settings.tokens_file)
+    engine = (make_engine or _default_engine)(settings)
+    measures = metrics.Metrics()
+
+    def pending() -> int:
+        with uow.UnitOfWork(database, write=False) as work:
+            return review_store.count_pending(work.conn)
+
+    measures.watch_queue(pending)
+    return AppContext(settings=settings, db=database, rules=Rules(engine, settings.rules_dir), tokens=tokens,
+                      metrics=measures, clock=clock or utc_now)
+
+
 def create_app(
     settings: Settings | None = None, *, engine_factory: EngineFactory | None = None, clock: Clock | None = None
 ) -> FastAPI:
@@ -45,26 +67,23 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        database = db.create_engine(settings.database_url, background_checkpoints=True)
-        migrate.upgrade(database)
+        app.state.ctx = ctx = open_context(settings, make_engine, clock, background_checkpoints=True)
+        database, engine = ctx.db, ctx.rules.engine
         checkpointer = db.Checkpointer(database).start()
-        tokens = auth.load(settings.tokens_file)
-        if not len(tokens):
+        if not len(ctx.tokens):
             log.warning("no tokens configured (FAMILYCARD_TOKENS_FILE): every protected endpoint answers 401")
-        engine = make_engine(settings)
-        measures = metrics.Metrics()
-
-        def pending() -> int:
-            with uow.UnitOfWork(database, write=False) as work:
-                return review_store.count_pending(work.conn)
-
-        measures.watch_queue(pending)
-        app.state.ctx = AppContext(settings=settings, db=database, rules=Rules(engine, settings.rules_dir),
-                                   tokens=tokens, metrics=measures, clock=clock or utc_now)
         log.info("familycard started", extra={"ruleset_version": engine.version, "database": database.dialect.name})
+        scheduler = None
+        if settings.calendar_interval_s > 0:
+            scheduler = asyncio.create_task(calendar.scheduler(
+                app.state.ctx, interval_s=settings.calendar_interval_s, holder=leases.holder_id()))
         try:
             yield
         finally:
+            if scheduler is not None:
+                scheduler.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await scheduler
             checkpointer.stop()
             database.dispose()
 

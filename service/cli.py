@@ -106,6 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", default=None)
     p.set_defaults(func=_lazy("engine.reform:compare_command"))
 
+    cal = sub.add_parser("calendar", help="changes due by the passage of time").add_subparsers(
+        dest="calendar_command", required=True)
+    p = cal.add_parser("run", help="apply every change due by time up to a date (default today) to the stored families")
+    p.add_argument("--until", default=None, help="YYYY-MM-DD (default: today in Kazakhstan)")
+    p.add_argument("--database-url", dest="database_url", default=None)
+    p.set_defaults(func=_lazy("service.calendar_cli:run_command"))
+
     audit = sub.add_parser("audit", help="the audit log").add_subparsers(dest="audit_command", required=True)
     p = audit.add_parser("verify", help="check the hash chain of the audit log")
     p.add_argument("--database-url", dest="database_url", default=None)

@@ -150,6 +150,33 @@ class ConsentReceived(BaseModel):
     channel: Annotated[str, Field(min_length=1, max_length=40)] = "sms-1414"
 
 
+class CalendarTick(BaseModel):
+    """Time alone may have moved the family's decisions: the scheduler's own event, never the bus's.
+
+    Recorded like a bus event under the key `calendar:{family_id}:{date}` (so a second run, or a
+    run resumed after a crash, applies nothing twice); it carries no fact, it moves the date the
+    family is decided as of to `date`, the day the right changed.
+    """
+
+    model_config = STRICT
+
+    family_id: FamilyId
+    date: dt.date
+
+
+class RolloutTick(BaseModel):
+    """A new rule set may have moved the family's decisions: a roll-out's own event, never the bus's."""
+
+    model_config = STRICT
+
+    family_id: FamilyId
+    rollout_id: Annotated[str, Field(min_length=1, max_length=40)]
+    ruleset_version: Annotated[str, Field(min_length=1, max_length=80)]
+
+
+# Events the service makes itself; the bus cannot send them (they are not in PAYLOADS).
+INTERNAL_TYPES: dict[type[BaseModel], str] = {CalendarTick: "calendar.tick", RolloutTick: "rules.rollout"}
+
 PAYLOADS: dict[str, type[BaseModel]] = {
     "family.registered": model.Family,
     "birth.registered": BirthRegistered,

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 
 from engine.decision import Texts
 from service import audit, clock, offers
+from service.domain import wording
 from service.store import entitlements
 
 
@@ -23,7 +24,7 @@ from service.store import entitlements
 class Holding:
     """An active entitlement or an open offer for one benefit."""
 
-    kind: str  # "entitlement" | "offer"
+    kind: Literal["entitlement", "offer"]
     row: dict[str, Any]
 
     @property
@@ -68,6 +69,8 @@ class Target:
     as_of: dt.date
     event_id: str
     recipient_iin: str
+    actor: str = "engine"  # who carries the change out: engine (a bus event), calendar, rollout, a reviewer
+    why: Texts | None = None  # what time did, in words, when the calendar moved the decision
 
 
 def offer(conn: sa.Connection, *, target: Target, now: dt.datetime, expiry_days: int) -> dict[str, Any]:
@@ -76,7 +79,7 @@ def offer(conn: sa.Connection, *, target: Target, now: dt.datetime, expiry_days:
         conn, family_id=target.family_id, benefit=target.benefit, name=target.name,
         amount_kzt=target.amount_kzt, period=target.period, decision_id=target.decision_id,
         fingerprint=target.fingerprint, eligible_from=target.as_of, trigger_event_id=target.event_id,
-        recipient_iin=target.recipient_iin, now=now, expiry_days=expiry_days, actor="engine",
+        recipient_iin=target.recipient_iin, now=now, expiry_days=expiry_days, actor=target.actor,
     )
     return {"offer_id": made["offer_id"], "benefit": target.benefit, "amount_kzt": target.amount_kzt,
             "period": target.period, "expires_at": made["expires_at"]}
@@ -94,6 +97,13 @@ def change_amount(
             values={"amount_kzt": target.amount_kzt, "decision_id": target.decision_id,
                     "fingerprint": target.fingerprint, "updated_at": clock.iso(now)},
         )
+        entitlements.new_amount(conn, entitlement=ent, amount_kzt=target.amount_kzt, decision_id=target.decision_id,
+                                effective=target.as_of)
+        if change == "increase":
+            texts = wording.amount_change(name=target.name, amount_kzt=target.amount_kzt, effective=target.as_of,
+                                          because=target.why)
+            offers.message(conn, family_id=target.family_id, recipient_iin=target.recipient_iin, texts=texts,
+                           now=now)
         audit.append(
             conn, kind="entitlement.changed", actor=actor, at=clock.iso(now), family_id=target.family_id,
             subject=ent["id"],
@@ -121,6 +131,7 @@ def end(
             values={"status": "ended", "ended_on": target.as_of.isoformat(), "decision_id": target.decision_id,
                     "updated_at": clock.iso(now)},
         )
+        entitlements.end_amounts(conn, entitlement=ent, ended_on=target.as_of)
         audit.append(
             conn, kind="entitlement.ended", actor=actor, at=clock.iso(now), family_id=target.family_id,
             subject=ent["id"],

@@ -32,13 +32,14 @@ import orjson
 import sqlalchemy as sa
 from pydantic import BaseModel, ValidationError
 
-from engine import model
+from engine import clocks, model
 from engine.assessment import Assessment, Verdict
 from engine.decision import Texts
 from engine.errors import EvaluationError
-from engine.review_policy import Change, Current, classify
+from engine.review_policy import Change
 from service import audit, clock, events, holdings, offers, record, reviews
 from service.context import AppContext
+from service.domain import policy, wording
 from service.errors import clean, item
 from service.store import decisions, entitlements, families, uow
 from service.store import events as event_store
@@ -47,9 +48,10 @@ from service.store import reviews as review_store
 
 log = logging.getLogger("familycard.intake")
 
-ONGOING = frozenset({"monthly", "quarterly"})
-QUIET = frozenset({"none", "unchanged"})  # changes that carry nothing out (see `_act`)
-REVIEW_KINDS = {Change.REDUCTION: "reduction", Change.TERMINATION: "termination"}
+ONGOING = policy.ONGOING
+QUIET = frozenset({"none", "unchanged"})  # changes that carry nothing out (see `policy.decide`)
+NEVER = "9999-12-31"  # `families.next_change_on` of a family whose decisions time alone never moves
+ACTORS = {policy.Trigger.EVENT: "engine", policy.Trigger.CALENDAR: "calendar", policy.Trigger.ROLLOUT: "rollout"}
 
 # Work a family event out (read the record, evaluate) before taking the writer lock, so that with
 # several workers the lock is held only for the writes (see `_plan_ahead`). Measured with two
@@ -177,6 +179,26 @@ def receive(ctx: AppContext, *, raw: bytes, actor: str) -> tuple[int, dict[str, 
     return 200, answer
 
 
+def apply_internal(ctx: AppContext, *, envelope: events.Envelope, payload: BaseModel) -> dict[str, Any]:
+    """Apply an event the service made itself (a calendar tick, a roll-out) through the bus's use case.
+
+    The same transaction, the same idempotency key (`events.event_id`), the same policy; a
+    `Refused` is raised to the caller (nothing the bus sent is at stake, so nothing is dead-lettered).
+    """
+    started = time.perf_counter()
+    try:
+        answer = _apply(ctx, envelope=envelope, payload=payload)
+    except sa.exc.IntegrityError:
+        with uow.UnitOfWork(ctx.db, write=False) as work:
+            seen = event_store.get(work.conn, event_id=envelope.event_id)
+        if seen is None:
+            raise
+        answer = _duplicate(seen)
+    ctx.metrics.events.labels(envelope.type, answer["status"]).inc()
+    ctx.metrics.event_apply.labels(envelope.type).observe(time.perf_counter() - started)
+    return answer
+
+
 def _duplicate(seen: dict[str, Any]) -> dict[str, Any]:
     return {**seen["effects"], "status": "duplicate", "first_received_at": seen["received_at"]}
 
@@ -298,8 +320,11 @@ class _Plan:
     late: bool
     as_of: dt.date
     evaluated: bool
+    trigger: policy.Trigger = policy.Trigger.EVENT
+    previous_as_of: dt.date | None = None
+    next_change: dt.date | None = None
     assessment: Assessment | None = None
-    before: dict[str, Verdict] = field(default_factory=dict)
+    before: dict[str, policy.Before] = field(default_factory=dict)
     fingerprints: list[str] = field(default_factory=list)
     indicators: dict[str, Any] = field(default_factory=dict)
     holdings: _Holdings | None = None  # read with the record (plans made ahead only)
@@ -324,23 +349,38 @@ def _plan(ctx: AppContext, row: dict[str, Any] | None, envelope: events.Envelope
         except record.FactError as exc:
             raise _refuse(422, ["body", "payload", *exc.loc], exc.message, exc.kind) from exc
     family = _validate(outcome.snapshot, registration=isinstance(payload, model.Family))
+    trigger = _trigger_of(payload)
     last = envelope.occurred_at if previous_last is None else max(previous_last, envelope.occurred_at)
     late = previous_last is not None and envelope.occurred_at < previous_last
     as_of = last.date()
     moved = previous_last is None or as_of != previous_last.date()
     plan = _Plan(row=row, version=version, outcome=outcome, family=family, last=last, late=late,
-                 as_of=as_of, evaluated=bool(outcome.applied or moved))
+                 as_of=as_of, evaluated=bool(outcome.applied or moved or trigger is not policy.Trigger.EVENT),
+                 trigger=trigger, previous_as_of=previous_last.date() if previous_last else None)
     if plan.evaluated:
         plan.assessment = assessed = _evaluate(ctx, family, as_of)
+        plan.next_change = ctx.rules.engine.next_change(family, as_of)
         plan.fingerprints = [fingerprint(d) for d in assessed.verdicts]
         # Each indicator with the event that last changed it, as the record will keep them.
         plan.indicators = record.track_indicators(row["indicators"] if row else {}, assessed.all_indicators(),
                                                   envelope)
-        # The record before this event, evaluated as of the same date, is needed only when this
-        # evaluation makes a one-off payment or notice eligible (see `_occasion`).
-        if row is not None and any(d.eligible and d.period not in ONGOING for d in assessed.verdicts):
-            plan.before = _decisions_before(ctx, row["snapshot"], as_of)
+        # What the family had before is needed only when this evaluation makes a one-off payment
+        # eligible (see `policy.occasion`): for a bus event, the record before it as of the same
+        # date; when time or the rules moved, the decisions last given.
+        if row is not None and any(d.eligible and d.period == "one_time" for d in assessed.verdicts):
+            if trigger is policy.Trigger.EVENT:
+                plan.before = _decisions_before(ctx, row["snapshot"], as_of)
+            else:
+                plan.before = _decisions_given(ctx, row, family, plan.previous_as_of or as_of)
     return plan
+
+
+def _trigger_of(payload: BaseModel) -> policy.Trigger:
+    if isinstance(payload, events.CalendarTick):
+        return policy.Trigger.CALENDAR
+    if isinstance(payload, events.RolloutTick):
+        return policy.Trigger.ROLLOUT
+    return policy.Trigger.EVENT
 
 
 def _plan_ahead(ctx: AppContext, envelope: events.Envelope, payload: BaseModel) -> _Plan | None:
@@ -385,15 +425,16 @@ def _family_event(
         assessed = plan.assessment
         ruleset_version = assessed.ruleset_version
         indicators_now = plan.indicators
-        latest = _reconcile(ctx, conn, family=family, assessed=assessed, fingerprints=plan.fingerprints,
-                            before=plan.before, as_of=as_of, envelope=envelope, latest=latest,
-                            read=plan.holdings, now=now, effects=effects)
+        latest = _reconcile(ctx, conn, plan=plan, assessed=assessed, envelope=envelope, latest=latest, now=now,
+                            effects=effects)
     values = {
         "region": family.region, "snapshot": outcome.snapshot, "facts": outcome.facts, "indicators": indicators_now,
         "last_occurred_at": plan.last.isoformat(), "updated_at": clock.iso(now),
         "last_event_id": envelope.event_id if not late else (row["last_event_id"] if row else envelope.event_id),
         "latest": latest, "revision": row["revision"] + 1 if row else 0,
     }
+    if plan.evaluated:
+        values["next_change_on"] = plan.next_change.isoformat() if plan.next_change else NEVER
     if row is None:
         families.add(conn, record={"family_id": family_id, "created_at": clock.iso(now), **values})
     else:
@@ -489,13 +530,15 @@ def _load(
 
 
 def _reconcile(
-    ctx: AppContext, conn: sa.Connection, *, family: model.Family, assessed: Assessment,
-    fingerprints: list[str], before: dict[str, Verdict], as_of: dt.date, envelope: events.Envelope,
-    latest: dict[str, Any] | None, read: _Holdings | None, now: dt.datetime, effects: Effects,
+    ctx: AppContext, conn: sa.Connection, *, plan: _Plan, assessed: Assessment, envelope: events.Envelope,
+    latest: dict[str, Any] | None, now: dt.datetime, effects: Effects,
 ) -> dict[str, Any]:
     """Store the decisions that changed and act on each; the family's latest decision per benefit."""
+    family, fingerprints, before, as_of, trigger = plan.family, plan.fingerprints, plan.before, plan.as_of, plan.trigger
+    actor = ACTORS[trigger]
     is_new = latest == {}
-    state = _load(conn, family.family_id, now, latest, read)
+    state = _load(conn, family.family_id, now, latest, plan.holdings)
+    because = _why(ctx, plan) if trigger is policy.Trigger.CALENDAR else None
     head = next(m for m in family.members if m.relation == "head")
     # First every decision's change and amount, and the rows to store (all in one statement); then
     # what each decision means for the holdings, in the engine's order, as before.
@@ -504,13 +547,14 @@ def _reconcile(
     new_rows: list[dict[str, Any]] = []
     for i, (d, fp) in enumerate(zip(assessed.verdicts, fingerprints, strict=True)):
         held = state.held.get(d.benefit)
+        prev = state.latest.get(d.benefit)
         if d.period in ONGOING:
-            change = classify(Current(True, held.amount_kzt) if held else None, d).value
+            change = policy.change_of(d, policy.Held(held.kind, held.amount_kzt) if held else None).value
             amount = d.amount_kzt
         else:
-            amount = _occasion(d, before.get(d.benefit))
+            told = d.eligible and d.period == "notice" and _told_eligible(conn, prev)
+            amount = policy.occasion(d, trigger, before.get(d.benefit), told)
             change = "grant" if amount > 0 else "none"
-        prev = state.latest.get(d.benefit)
         kept = int(prev["id"]) if not is_new and prev is not None and prev["fingerprint"] == fp else None
         planned.append((i, d, fp, change, amount, kept))
         if kept is None:
@@ -529,34 +573,77 @@ def _reconcile(
                            "status": d.status, "amount_kzt": d.amount_kzt, "change": change})
         else:
             decision_id = kept_id
-        state.latest[d.benefit] = {"id": decision_id, "fingerprint": fp}
+        state.latest[d.benefit] = _latest_entry(decision_id, fp, d)
         if change in QUIET and (d.period not in ONGOING or d.benefit not in state.pending):
             continue  # nothing to carry out, and no pending review for this decision to supersede
         target = holdings.Target(
             family_id=family.family_id, benefit=d.benefit, name=_texts(d.name), period=d.period, amount_kzt=amount,
             decision_id=decision_id, fingerprint=fp, as_of=as_of, event_id=envelope.event_id,
-            recipient_iin=head.iin,
+            recipient_iin=head.iin, actor=actor, why=because,
         )
         _act(ctx, conn, d=d, change=change, target=target, state=state, region=family.region, now=now,
              effects=effects, body=functools.partial(assessed.decision, i))
     if stored:
-        audit.append(conn, kind="decisions", actor="engine", at=clock.iso(now), family_id=family.family_id,
+        audit.append(conn, kind="decisions", actor=actor, at=clock.iso(now), family_id=family.family_id,
                      subject=envelope.event_id,
                      data={"event_id": envelope.event_id, "as_of": as_of.isoformat(),
                            "ruleset_version": assessed.ruleset_version, "decisions": stored})
     effects.decisions_recorded.extend(stored)
-    return {benefit: {"id": int(d["id"]), "fingerprint": d["fingerprint"]} for benefit, d in state.latest.items()}
+    return state.latest
+
+
+def _latest_entry(decision_id: int, fp: str, d: Verdict) -> dict[str, Any]:
+    """What the record keeps of its latest decision on a benefit: enough to compare without reading it.
+
+    (`eligible` and `amount_kzt` tell what the family was last told, for notices and for one-offs
+    moved by time or the rules; `status` and `reasons` let a roll-out find the families whose
+    decisions a new rule set changes, see `service.rollout`.)
+    """
+    return {"id": decision_id, "fingerprint": fp, "eligible": d.eligible, "status": d.status,
+            "amount_kzt": d.amount_kzt, "reasons": ",".join(sorted(d.review_reasons))}
+
+
+def _told_eligible(conn: sa.Connection, prev: dict[str, Any] | None) -> bool:
+    """Whether the last decision the family was given on a benefit was eligible."""
+    if prev is None:
+        return False
+    if "eligible" in prev:
+        return bool(prev["eligible"])
+    row = decisions.get(conn, decision_id=int(prev["id"]))  # a record kept before it remembered this
+    return bool(row and row["eligible"])
+
+
+def _decisions_given(
+    ctx: AppContext, row: dict[str, Any], family: model.Family, previous_as_of: dt.date
+) -> dict[str, policy.Before]:
+    """The decisions last given, from the record (or, for a record older than that, worked out again)."""
+    latest = row.get("latest") or {}
+    if latest and all("eligible" in v for v in latest.values()):
+        return {b: policy.Before(bool(v["eligible"]), int(v["amount_kzt"])) for b, v in latest.items()}
+    try:
+        verdicts = _evaluate(ctx, family, previous_as_of).verdicts
+    except Refused:
+        return {}
+    return {d.benefit: policy.Before(d.eligible, d.amount_kzt) for d in verdicts}
+
+
+def _why(ctx: AppContext, plan: _Plan) -> Texts | None:
+    """What time did between the family's previous date and this one, in words."""
+    if plan.previous_as_of is None or plan.previous_as_of >= plan.as_of:
+        return None
+    sched = ctx.rules.engine.schedule(plan.previous_as_of)
+    return wording.why(clocks.moments(sched, plan.family, plan.previous_as_of, plan.as_of))
 
 
 def _decisions_before(
     ctx: AppContext, previous_snapshot: dict[str, Any] | None, as_of: dt.date
-) -> dict[str, Verdict]:
+) -> dict[str, policy.Before]:
     """The decisions on the record as it was before this event, as of the same date (no explanations)."""
     if previous_snapshot is None:
         return {}
     previous = model.Family.model_validate(previous_snapshot)
     try:
-        return {d.benefit: d for d in _evaluate(ctx, previous, as_of).verdicts}
+        return {d.benefit: policy.Before(d.eligible, d.amount_kzt) for d in _evaluate(ctx, previous, as_of).verdicts}
     except Refused:
         return {}
 
@@ -571,87 +658,73 @@ def _texts(name: dict[str, str]) -> Texts:
     return _texts_of(name["kk"], name["ru"], name["en"])
 
 
-def _occasion(d: Verdict, before: Verdict | None) -> int:
-    """What this event newly gives for a one-time payment (the rise in amount) or a notice (1)."""
-    if not d.eligible:
-        return 0
-    had = before is not None and before.eligible
-    if d.period == "notice":
-        return 0 if had else 1
-    return max(0, d.amount_kzt - (before.amount_kzt if had and before is not None else 0))
+def _proposal(review: dict[str, Any] | None) -> policy.Proposal | None:
+    if review is None:
+        return None
+    return policy.Proposal(review["kind"], review["proposed"]["fingerprint"], int(review["proposed"]["amount_kzt"]))
 
 
 def _act(
     ctx: AppContext, conn: sa.Connection, *, d: Verdict, change: str, target: holdings.Target, state: _Family,
     region: str, now: dt.datetime, effects: Effects, body: Callable[[], dict[str, Any]],
 ) -> None:
-    """Carry out what one decision means for the family's holdings (`body()`: the decision with its explanation)."""
+    """Carry out what `policy.decide` says one decision means (`body()`: the decision with its explanation)."""
     benefit = d.benefit
     held = state.held.get(benefit)
-    pending = state.pending.get(benefit)
-    review_kind: str | None = None
-    if change == "grant" and d.requires_human_review:
-        review_kind = "grant"
-    elif change == "increase" and d.requires_human_review:
-        review_kind = "increase"
-    elif change in ("reduction", "termination"):
-        review_kind = change
-    one_off = d.period not in ONGOING
-    if one_off:
-        pending = None  # each occasion (a birth, a death) is its own proposal; never merged or dropped
-    if pending is not None and (
-        review_kind is None
-        or not reviews.matches(pending, kind=review_kind, fingerprint=target.fingerprint, amount_kzt=target.amount_kzt)
-    ):
-        why = "a newer decision no longer proposes this change"
-        effects.reviews_superseded.append(reviews.supersede(conn, review=pending, now=now, why=why))
-        pending = None
-    if review_kind is not None:
-        rejected = state.rejected.get(benefit)
-        if pending is not None:
-            return
-        if rejected is not None and reviews.matches(rejected, kind=review_kind, fingerprint=target.fingerprint,
-                                                     amount_kzt=target.amount_kzt):
-            return  # a reviewer already kept the current entitlement against exactly this proposal
-        previous = None
-        previous_decision_id = None
-        if held is not None:
-            previous_decision_id = int(held.row["decision_id"])
-            prior = decisions.get(conn, decision_id=previous_decision_id)
-            previous = {"holding": held.summary(), "decision": prior["body"] if prior else None}
-        elif benefit in state.latest:
-            previous_decision_id = int(state.latest[benefit]["id"])
-            prior = decisions.get(conn, decision_id=previous_decision_id)
-            previous = {"holding": None, "decision": prior["body"] if prior else None}
-        reasons = [*d.review_reasons, *([f"adverse_{review_kind}"] if review_kind in REVIEW_KINDS.values() else [])]
-        if not reasons:
-            reasons = [f"{review_kind}_flagged"]
-        effects.reviews_opened.append(reviews.open_review(
-            conn, region=region, kind=review_kind, reasons=reasons, target=target,
-            decision=body(),
-            previous=previous, previous_decision_id=previous_decision_id, now=now))
-        return
+    last = state.last_offer.get(benefit)
+    situation = policy.Situation(
+        held=policy.Held(held.kind, held.amount_kzt) if held else None,
+        pending=_proposal(state.pending.get(benefit)),
+        rejected=_proposal(state.rejected.get(benefit)),
+        last_offer=policy.LastOffer(last["offer_id"], last["status"], last["fingerprint"]) if last else None,
+    )
+    actions = policy.decide(d, change=Change(change), amount_kzt=target.amount_kzt, fingerprint=target.fingerprint,
+                            review_reasons=d.review_reasons, requires_human_review=d.requires_human_review,
+                            situation=situation)
     expiry = ctx.settings.offer_expiry_days
-    if change == "grant":
-        if d.period == "notice":
+    for action in actions:
+        if isinstance(action, policy.SupersedeReview):
+            effects.reviews_superseded.append(
+                reviews.supersede(conn, review=state.pending[benefit], now=now, why=action.why))
+        elif isinstance(action, policy.OpenReview):
+            effects.reviews_opened.append(_open_review(conn, action, d=d, held=held, target=target, state=state,
+                                                       region=region, now=now, body=body))
+        elif isinstance(action, policy.SendNotice):
             message_id = offers.notify(conn, family_id=target.family_id, benefit=benefit, name=target.name,
                                        recipient_iin=target.recipient_iin, now=now, decision_id=target.decision_id,
-                                       actor="engine")
+                                       actor=target.actor)
             effects.notices_sent.append({"benefit": benefit, "message_id": message_id})
-            return
-        last = state.last_offer.get(benefit)
-        refused = last is not None and last["status"] == "refused" and last["fingerprint"] == target.fingerprint
-        if not one_off and refused and last is not None:
-            effects.not_offered.append({"benefit": benefit, "why": "refused_unchanged",
-                                        "refused_offer_id": last["offer_id"]})
-            return
-        effects.offers_created.append(holdings.offer(conn, target=target, now=now, expiry_days=expiry))
-    elif change == "increase" and held is not None:
-        effects.entitlements_changed.append(holdings.change_amount(
-            conn, holding=held, target=target, now=now, expiry_days=expiry, actor="engine", change="increase"))
-        replaced = effects.entitlements_changed[-1].get("offer")
-        if replaced:
-            effects.offers_created.append(replaced)
+        elif isinstance(action, policy.NotOffered):
+            effects.not_offered.append({"benefit": benefit, "why": action.why,
+                                        "refused_offer_id": action.refused_offer_id})
+        elif isinstance(action, policy.MakeOffer):
+            effects.offers_created.append(holdings.offer(conn, target=target, now=now, expiry_days=expiry))
+        elif isinstance(action, policy.RaiseAmount) and held is not None:
+            changed = holdings.change_amount(conn, holding=held, target=target, now=now, expiry_days=expiry,
+                                             actor=target.actor, change="increase")
+            effects.entitlements_changed.append(changed)
+            if changed.get("offer"):
+                effects.offers_created.append(changed["offer"])
+
+
+def _open_review(
+    conn: sa.Connection, action: policy.OpenReview, *, d: Verdict, held: holdings.Holding | None,
+    target: holdings.Target, state: _Family, region: str, now: dt.datetime, body: Callable[[], dict[str, Any]],
+) -> dict[str, Any]:
+    """A review of the proposed change, with the previous decision (and holding) beside it."""
+    previous = None
+    previous_decision_id = None
+    if held is not None:
+        previous_decision_id = int(held.row["decision_id"])
+        prior = decisions.get(conn, decision_id=previous_decision_id)
+        previous = {"holding": held.summary(), "decision": prior["body"] if prior else None}
+    elif d.benefit in state.latest:
+        previous_decision_id = int(state.latest[d.benefit]["id"])
+        prior = decisions.get(conn, decision_id=previous_decision_id)
+        previous = {"holding": None, "decision": prior["body"] if prior else None}
+    return reviews.open_review(conn, region=region, kind=action.kind, reasons=list(action.reasons), target=target,
+                               decision=body(), previous=previous, previous_decision_id=previous_decision_id,
+                               now=now)
 
 
 # --- refusals ------------------------------------------------------------------------------------

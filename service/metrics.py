@@ -15,6 +15,7 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
     multiprocess,
@@ -62,6 +63,10 @@ class Metrics:
                                      ["type"], buckets=LATENCY_BUCKETS, registry=reg)
         self.evaluate = Histogram("familycard_engine_evaluate_seconds", "Time of one engine evaluation",
                                   buckets=LATENCY_BUCKETS, registry=reg)
+        self.rollout = Gauge("familycard_rollout_families", "The current rule roll-out: families checked, changed, "
+                             "applied, reviews opened", ["state"], registry=reg, multiprocess_mode="max")
+        self.calendar = Counter("familycard_calendar_ticks", "Families re-decided because time moved their decisions",
+                                ["outcome"], registry=reg)
         self._pending: Callable[[], int] | None = None
 
     def watch_queue(self, pending: Callable[[], int]) -> None:

@@ -138,6 +138,20 @@ def notify(
     return message_id
 
 
+def message(conn: sa.Connection, *, family_id: str, recipient_iin: str, texts: Texts, now: dt.datetime) -> str:
+    """Put an informational SMS from 1414 in the outbox (no answer expected); the message id."""
+    message_id = clock.new_id("ms")
+    offers.add_message(
+        conn,
+        message={
+            "id": message_id, "family_id": family_id, "offer_id": None, "channel": CHANNEL, "sender": SENDER,
+            "recipient_iin": recipient_iin, "text_kk": texts.kk, "text_ru": texts.ru, "status": "pending",
+            "created_at": clock.iso(now),
+        },
+    )
+    return message_id
+
+
 def close(
     conn: sa.Connection, *, offer: dict[str, Any], status: str, now: dt.datetime, actor: str,
     data: dict[str, Any] | None = None,
@@ -210,6 +224,10 @@ def answer(
             "fingerprint": offer["fingerprint"], "updated_at": clock.iso(now),
         }
         entitlements.add(conn, entitlement=entitlement)
+        if entitlement["status"] == "active":
+            entitlements.new_amount(conn, entitlement=entitlement, amount_kzt=int(offer["amount_kzt"]),
+                                    decision_id=int(offer["decision_id"]),
+                                    effective=dt.date.fromisoformat(offer["eligible_from"]))
         audit.append(
             conn, kind="entitlement.granted", actor="system", at=clock.iso(now), family_id=offer["family_id"],
             subject=entitlement["id"],

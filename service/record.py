@@ -242,6 +242,8 @@ def apply(
             settle(key)
     elif isinstance(payload, events.HouseholdChanged):
         _household(out, payload, member, newer, settle)
+    elif isinstance(payload, events.CalendarTick | events.RolloutTick):
+        pass  # no fact: time or the rules moved, not the family
     else:  # pragma: no cover - consent events never reach the record
         raise TypeError(f"not a registry fact: {type(payload).__name__}")
     return out

@@ -13,13 +13,14 @@ change is now proposed): the old review is then closed as `superseded`, which ch
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 import sqlalchemy as sa
 
 from service import audit, clock, holdings
 from service.context import AppContext
+from service.domain import policy
 from service.errors import ServiceError
 from service.store import entitlements, families, offers, reviews, uow
 
@@ -36,7 +37,11 @@ def open_review(
     proposed = {
         "decision": decision, "decision_id": target.decision_id, "amount_kzt": target.amount_kzt,
         "fingerprint": target.fingerprint, "target": {**asdict(target), "as_of": target.as_of.isoformat(),
-                                                     "name": target.name.model_dump()},
+                                                     "name": target.name.model_dump(),
+                                                     "why": target.why.model_dump() if target.why else None},
+        # The day the change takes effect if approved: the day the right changed, not the day it was found.
+        "effective_from": target.as_of.isoformat(),
+        "why": target.why.model_dump() if target.why else None,
     }
     reviews.add(
         conn,
@@ -49,7 +54,7 @@ def open_review(
         },
     )
     audit.append(
-        conn, kind="review.opened", actor="engine", at=clock.iso(now), family_id=target.family_id,
+        conn, kind="review.opened", actor=target.actor, at=clock.iso(now), family_id=target.family_id,
         subject=review_id,
         data={"benefit": target.benefit, "kind": kind, "reasons": reasons, "proposed_decision_id": target.decision_id,
               "previous_decision_id": previous_decision_id, "amount_kzt": target.amount_kzt},
@@ -80,6 +85,7 @@ def _target(review: dict[str, Any]) -> holdings.Target:
     t = dict(review["proposed"]["target"])
     t["as_of"] = dt.date.fromisoformat(t["as_of"])
     t["name"] = Texts(**t["name"])
+    t["why"] = Texts(**t["why"]) if t.get("why") else None
     return holdings.Target(**t)
 
 
@@ -121,21 +127,22 @@ def resolve(ctx: AppContext, *, review_id: str, resolution: str, reason: str, re
 def _carry_out(
     ctx: AppContext, conn: sa.Connection, review: dict[str, Any], now: dt.datetime, reviewer: str
 ) -> dict[str, Any]:
-    target = _target(review)
+    """What approving does, as `policy.on_approval` says, carried out from the proposal's own date."""
+    target = replace(_target(review), actor=reviewer)
     held = holdings.index(
         family_entitlements=entitlements.for_family(conn, family_id=review["family_id"]),
         family_offers=offers.for_family(conn, family_id=review["family_id"]),
         now=now,
     ).get(review["benefit"])
     expiry = ctx.settings.offer_expiry_days
-    kind = review["kind"]
-    if kind == "grant":
-        if held is not None and target.period not in ("one_time", "notice"):
-            return {"note": "the family already holds this benefit; nothing to offer"}
+    step = policy.on_approval(review["kind"], target.period,
+                              policy.Held(held.kind, held.amount_kzt) if held is not None else None)
+    if isinstance(step, policy.NothingToDo):
+        return {"note": step.note}
+    if isinstance(step, policy.MakeOffer):
         return {"offer_created": holdings.offer(conn, target=target, now=now, expiry_days=expiry)}
-    if held is None:
-        return {"note": "the family no longer holds this benefit; nothing to change"}
-    if kind == "termination":
+    assert held is not None
+    if isinstance(step, policy.EndHolding):
         return {"entitlement_changed": holdings.end(conn, holding=held, target=target, now=now, actor=reviewer)}
     return {"entitlement_changed": holdings.change_amount(
-        conn, holding=held, target=target, now=now, expiry_days=expiry, actor=reviewer, change=kind)}
+        conn, holding=held, target=target, now=now, expiry_days=expiry, actor=reviewer, change=step.change)}

@@ -20,8 +20,9 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
-from engine import model
+from engine import clocks, compiler, model
 from engine.assessment import Assessment
+from engine.rulefile import Rulebook
 from service import audit, clock
 from service.store import tables
 
@@ -43,6 +44,15 @@ class RulesEngine(Protocol):
     def benefits(self) -> Sequence[Any]: ...
 
     def reload(self, rules_dir: str | Path | None = None) -> None: ...
+
+    def next_change(self, family: model.Family, as_of: dt.date) -> dt.date | None: ...
+
+    def schedule(self, as_of: dt.date) -> clocks.Schedule: ...
+
+    def program(self, as_of: dt.date) -> compiler.Program: ...
+
+    @property
+    def book(self) -> Rulebook: ...
 
 
 def load_engine(rules_dir: Path | None) -> RulesEngine:

@@ -94,9 +94,72 @@ class FamilyRecord(BaseModel):
     last_event_id: str
     created_at: str
     updated_at: str
-    entitlements: list[Json]
+    entitlements: list[EntitlementView]
+    next_change_on: str | None = Field(
+        default=None, description="the earliest date on which time alone can change the decisions (null: never)"
+    )
     open_offers: list[Json]
     pending_reviews: list[Json]
+
+
+class AmountInForce(BaseModel):
+    """One amount an entitlement had, the dates it was in force and the decision behind it."""
+
+    from_: str = Field(alias="from", serialization_alias="from")
+    to: str | None
+    amount_kzt: int
+    decision_id: int
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class EntitlementView(BaseModel):
+    """An entitlement with the amount in force today and its amount history."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    benefit: str
+    status: str
+    period: str
+    amount_kzt: int = Field(description="the latest amount (kept for older callers)")
+    amount_in_force_kzt: int | None = Field(description="the amount in force today; null when none is")
+    active_from: str
+    ended_on: str | None
+    amounts: list[AmountInForce]
+
+
+class MonthPayment(BaseModel):
+    """What is due for one month and benefit."""
+
+    month: str
+    benefit: str
+    amount_kzt: int
+    decision_id: int
+
+
+class Payments(BaseModel):
+    """A family's payments by month (see `service/domain/payments.py` for the convention)."""
+
+    family_id: str
+    months: list[MonthPayment]
+
+
+class RolloutStatus(BaseModel):
+    """The latest roll-out of a rule set to the stored families."""
+
+    id: str
+    from_version: str
+    to_version: str
+    as_of: str
+    status: str
+    families_total: int
+    checked: int
+    changed: int
+    applied: int
+    reviews_opened: int
+    started_at: str
+    updated_at: str
 
 
 class DecisionRecord(BaseModel):
@@ -145,6 +208,10 @@ class ReviewSummary(BaseModel):
     age_days: float
     previous_amount_kzt: int | None
     proposed_amount_kzt: int
+    effective_from: str = Field(description="the day the change takes effect if approved: the day the right changed")
+    why: dict[str, str] | None = Field(
+        default=None, description="what time did, in words (kk, ru, en), when the calendar proposed the change"
+    )
     resolved_at: str | None
     reviewer: str | None
 

@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     offer_expiry_days: int = Field(default=30, ge=1, le=366)
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
     bench_echo: bool = False
+    # How often the calendar scheduler looks for families whose decisions time has moved (0: never).
+    calendar_interval_s: float = Field(default=60.0, ge=0)
     log_level: str = "INFO"
 
     @model_validator(mode="after")

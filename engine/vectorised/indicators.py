@@ -362,8 +362,10 @@ class Special:
         raise PopulationError(f"no vectorised form for indicator {name}")
 
     def _pension_record(self, sex: str) -> dict[str, object]:
+        # The earliest-born (ties: the greatest IIN), as `indicators._oldest_non_pensioner_person`.
         rows = self._best_rows((pl.col("sex") == sex) & (emp != "pensioner"),
-                               am.cast(pl.Int64) * _KEY_IIN + pl.col("iin").cast(pl.Int64))
+                               (4 * _DAY_OFFSET - _day_key(pl.col("birth_date"))) * _KEY_IIN
+                               + pl.col("iin").cast(pl.Int64))
         years = self.mem.get_column("pension_record_years").gather(rows)
         known = self.lay.spread(rows, years.is_not_null().to_numpy().astype(np.int64), 0) > 0
         return {f"oldest_{sex}_non_pensioner_record_years": self.lay.spread(rows, years.fill_null(0).to_numpy(), 0),

@@ -26,7 +26,10 @@ from itertools import combinations
 
 import polars as pl
 
-from engine import compiler, indicators
+import numpy as np
+import numpy.typing as npt
+
+from engine import compiler, data_quality, iin, indicators
 from engine.rulefile import Rulebook
 from engine.vectorised import indicators as vind
 from engine.vectorised import tables
@@ -96,7 +99,7 @@ def _benefit(i: int, cb: compiler.CompiledBenefit, tr: Translator, rounding: str
              ) -> tuple[list[pl.Expr], list[pl.Expr], list[str]]:
     """(first-stage helper columns, final columns, reason values) of one benefit."""
     bid = cb.benefit.id
-    if cb.version is None:
+    if cb.version is None:  # (IIN digits cannot change a decision on a benefit not in force)
         return [], [pl.lit("not_in_force", dtype=STATUS).alias(f"{bid}.status"),
                     pl.lit(0, dtype=pl.Int64).alias(f"{bid}.amount_kzt"),
                     pl.lit("", dtype=pl.Enum([""])).alias(f"{bid}.review_reasons")], [""]
@@ -128,7 +131,8 @@ def _benefit(i: int, cb: compiler.CompiledBenefit, tr: Translator, rounding: str
     kzt = round_to(exact, scale, cb.benefit.rounding or rounding, dtype) * eligible.cast(dtype)
     if cb.benefit.currency != "KZT":
         kzt = pl.lit(0, dtype=dtype)
-    flags = [(reason, tr.boolean(node)) for reason, node in cb.triggers] + [(INSUFFICIENT, pl.col(m))]
+    flags = [(reason, tr.boolean(node)) for reason, node in cb.triggers] + [(INSUFFICIENT, pl.col(m)),
+                                                                            (data_quality.REASON, pl.col(f"_iin{i}"))]
     reasons, values = _reasons(bid, flags)
     first = [missing.alias(m), holds.alias(ok), case_no.alias(case)]
     final = [status.alias(f"{bid}.status"), kzt.cast(pl.Int64).alias(f"{bid}.amount_kzt"), reasons]
@@ -175,9 +179,18 @@ def compile_program(program: compiler.Program, book: Rulebook) -> Compiled:
                     {cb.benefit.id: cb.benefit.period for cb in program.benefits}, reasons)
 
 
-def decide(compiled: Compiled, ind: pl.DataFrame) -> pl.DataFrame:
-    """Per-family decisions from an indicator frame (`vectorised.indicators.compute`)."""
-    lf = ind.lazy()
+def decide(compiled: Compiled, ind: pl.DataFrame, flagged: dict[int, npt.NDArray[np.bool_]] | None = None
+           ) -> pl.DataFrame:
+    """Per-family decisions from an indicator frame (`vectorised.indicators.compute`).
+
+    `flagged` (from `iin_flags`) marks, per benefit index, the families whose IIN digits would
+    change that decision: they get the review reason `iin_disagrees_with_registry`, as
+    `engine.api.Engine.assess` gives it.
+    """
+    lf = ind.lazy().with_columns([
+        pl.Series(f"_iin{i}", flagged[i]) if flagged and i in flagged else pl.lit(False).alias(f"_iin{i}")
+        for i in range(len(compiled.benefit_ids))
+    ])
     for stage in compiled.stages:
         if stage:
             lf = lf.with_columns(stage)
@@ -194,4 +207,46 @@ def decide(compiled: Compiled, ind: pl.DataFrame) -> pl.DataFrame:
 def evaluate(compiled: Compiled, population: tables.Tables, as_of: dt.date) -> pl.DataFrame:
     """Indicators, then decisions, for every family of the population as of the date."""
     ind = vind.compute(population, as_of, compiled.indicator_names)
-    return decide(compiled, ind)
+    return decide(compiled, ind, iin_flags(compiled, population, as_of, ind))
+
+
+def iin_disagreeing_members(members: pl.DataFrame) -> npt.NDArray[np.bool_]:
+    """Members whose IIN digits 1-7 disagree with their birth date and sex (`iin.consistency_problem`)."""
+    born = pl.col("birth_date")
+    century = (pl.when(born.dt.year() < 1900).then(1).when(born.dt.year() < 2000).then(3).otherwise(5)
+               + (pl.col("sex") == "female").cast(pl.Int32))
+    stated = born.dt.strftime("%y%m%d") + century.cast(pl.String)
+    out = members.select((pl.col("iin").str.slice(0, 7) != stated).fill_null(False)).to_series().to_numpy()
+    return np.asarray(out, dtype=bool)
+
+
+def iin_flags(compiled: Compiled, population: tables.Tables, as_of: dt.date, ind: pl.DataFrame
+              ) -> dict[int, npt.NDArray[np.bool_]]:
+    """Per benefit, the families whose decision would differ with birth dates and sexes read from the
+    IIN digits (`engine.data_quality`): those few families are decided a second time that way."""
+    from engine.vectorised.check import subset
+
+    rows = iin_disagreeing_members(population.members)
+    if not rows.any():
+        return {}
+    ids = population.members.get_column("family_id").filter(pl.Series(rows)).unique()
+    fams = np.flatnonzero(population.families.get_column("family_id").is_in(ids.implode()).to_numpy())
+    part = subset(population, fams.astype(np.int64))
+    implied = [iin.implied(x) for x in part.members.get_column("iin").to_list()]
+    digits = part.members.with_columns(
+        birth_date=pl.Series([d[0] if d else b for d, b in zip(implied, part.members.get_column("birth_date"),
+                                                               strict=True)], dtype=pl.Date),
+        sex=pl.Series([d[1] if d else x for d, x in zip(implied, part.members.get_column("sex"), strict=True)]),
+    )
+    other = tables.Tables(part.families, digits, part.deceased)
+    mine = decide(compiled, ind[fams])
+    theirs = decide(compiled, vind.compute(other, as_of, compiled.indicator_names))
+    out: dict[int, npt.NDArray[np.bool_]] = {}
+    for i, b in enumerate(compiled.benefit_ids):
+        differ = ((mine[f"{b}.status"].cast(pl.String) != theirs[f"{b}.status"].cast(pl.String))
+                  | (mine[f"{b}.amount_kzt"] != theirs[f"{b}.amount_kzt"])).to_numpy()
+        if differ.any():
+            flags = np.zeros(population.n_families, dtype=bool)
+            flags[fams[differ]] = True
+            out[i] = flags
+    return out

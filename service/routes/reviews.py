@@ -28,6 +28,8 @@ def _summary(review: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
                                   "created_at", "resolved_at", "reviewer")},
         "age_seconds": round(age, 3), "age_days": round(age / 86400, 3),
         "previous_amount_kzt": holding.get("amount_kzt"), "proposed_amount_kzt": review["proposed"]["amount_kzt"],
+        "effective_from": review["proposed"].get("effective_from") or review["proposed"]["target"]["as_of"],
+        "why": review["proposed"].get("why"),
     }
 
 

@@ -30,6 +30,10 @@ families = sa.Table(
     sa.Column("latest", JSON, nullable=True),
     # Goes up with every change to the record or the family's holdings (see the intake's plan ahead).
     sa.Column("revision", sa.Integer, nullable=False, server_default="0"),
+    # The earliest date the decisions can change by time alone (engine.clocks); "9999-12-31": never,
+    # null: not worked out yet (rows older than the calendar), so due.
+    sa.Column("next_change_on", sa.String(10), nullable=True),
+    sa.Index("ix_families_next_change_on", "next_change_on"),
 )
 
 events = sa.Table(
@@ -93,6 +97,21 @@ entitlements = sa.Table(
     sa.Column("fingerprint", sa.String(64), nullable=False),
     sa.Column("updated_at", sa.String(40), nullable=False),
     sa.Index("ix_entitlements_family_benefit", "family_id", "benefit"),
+)
+
+# Each amount an entitlement has had: [from_date, to_date] (to_date null: still in force).
+entitlement_amounts = sa.Table(
+    "entitlement_amounts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("entitlement_id", sa.String(40), nullable=False),
+    sa.Column("family_id", sa.String(64), nullable=False),
+    sa.Column("benefit", sa.String(64), nullable=False),
+    sa.Column("from_date", sa.String(10), nullable=False),
+    sa.Column("to_date", sa.String(10), nullable=True),
+    sa.Column("amount_kzt", sa.BigInteger, nullable=False),
+    sa.Column("decision_id", sa.Integer, nullable=False),
+    sa.Index("ix_entitlement_amounts_family", "family_id", "entitlement_id"),
 )
 
 offers = sa.Table(
@@ -189,4 +208,33 @@ rules_state = sa.Table(
     sa.Column("version", sa.String(80), nullable=False),
     sa.Column("reloaded_at", sa.String(40), nullable=False),
     sa.Column("reloaded_by", sa.String(100), nullable=False),
+)
+
+# Named leases: the calendar scheduler runs in whichever worker holds "calendar" (see service.leases).
+leases = sa.Table(
+    "leases",
+    metadata,
+    sa.Column("name", sa.String(40), primary_key=True),
+    sa.Column("holder", sa.String(100), nullable=True),
+    sa.Column("expires_at", sa.String(40), nullable=False),
+)
+
+# A roll-out of a new rule set to every stored family: progress, resumable from `after_family_id`.
+rollouts = sa.Table(
+    "rollouts",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("from_version", sa.String(80), nullable=False),
+    sa.Column("to_version", sa.String(80), nullable=False),
+    sa.Column("as_of", sa.String(10), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),  # running | done
+    sa.Column("families_total", sa.Integer, nullable=False),
+    sa.Column("checked", sa.Integer, nullable=False),
+    sa.Column("changed", sa.Integer, nullable=False),
+    sa.Column("applied", sa.Integer, nullable=False),
+    sa.Column("reviews_opened", sa.Integer, nullable=False),
+    sa.Column("after_family_id", sa.String(64), nullable=True),
+    sa.Column("started_at", sa.String(40), nullable=False),
+    sa.Column("updated_at", sa.String(40), nullable=False),
+    sa.Column("started_by", sa.String(100), nullable=False),
 )

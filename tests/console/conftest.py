@@ -73,7 +73,7 @@ def clock() -> Clock:
 def client(tmp_path: Path, clock: Clock) -> Iterator[TestClient]:
     """A started application on a fresh SQLite database, with the console."""
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'familycard.db'}",
-                        tokens_file=write_tokens(tmp_path / "tokens.json"), rules_dir=RULES)
+                        tokens_file=write_tokens(tmp_path / "tokens.json"), rules_dir=RULES, calendar_interval_s=0)
     app = create_app(settings, clock=clock)
     console_settings = ConsoleSettings(secret=SecretStr(SECRET), secure_cookie="never", overdue_days=5)
     assert mounted(app), "create_app must mount the console"

@@ -132,7 +132,8 @@ def clock() -> Clock:
 
 def make_settings(database_url: str, tokens_file: Path, **extra: Any) -> Settings:
     """Settings for a test application on the real rules."""
-    values: dict[str, Any] = {"rules_dir": RULES, **extra}
+    # The calendar scheduler only where a test asks for it (it would move families on its own).
+    values: dict[str, Any] = {"rules_dir": RULES, "calendar_interval_s": 0, **extra}
     return Settings(database_url=database_url, tokens_file=tokens_file, **values)
 
 

@@ -224,8 +224,11 @@ def test_a_record_kept_before_it_held_its_latest_decisions_is_read_the_old_way(t
     with uow.UnitOfWork(ctx.db, write=False) as work:
         row = work.conn.execute(sa.select(tables.families.c.latest, tables.families.c.revision)).one()
         stored = work.conn.execute(sa.select(tables.decisions.c.benefit, tables.decisions.c.id)).all()
-    assert row.latest == {benefit: {"id": i, "fingerprint": row.latest[benefit]["fingerprint"]}
-                          for benefit, i in stored}
+    assert {benefit: (entry["id"], entry["fingerprint"]) for benefit, entry in row.latest.items()} == {
+        benefit: (i, row.latest[benefit]["fingerprint"]) for benefit, i in stored
+    }
+    # Filled in as the record keeps it now: what the family was last told, for each benefit.
+    assert all({"eligible", "status", "amount_kzt", "reasons"} <= set(entry) for entry in row.latest.values())
     assert row.revision == 1
     ctx.db.dispose()
 
