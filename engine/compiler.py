@@ -42,8 +42,10 @@ class CompiledCase:
     formula_source: str
     when_fn: expr.Compiled | None = None
     formula_fn: expr.Compiled | None = None
-    # The arithmetic as text with this epoch's parameter values in it and a placeholder per indicator.
+    # The arithmetic as text with this epoch's parameter values in it and a placeholder per indicator
+    # (and per region-keyed parameter, filled with the family's region's value).
     arithmetic: tuple[str, tuple[str, ...]] = ("", ())
+    regional: dict[str, tuple[expr.Value, tuple[tuple[str, expr.Value], ...]]] = field(default_factory=dict)
 
 
 Scalar = int | float | str | bool | None
@@ -253,9 +255,12 @@ def compile_epoch(book: Rulebook, start: dt.date, end: dt.date) -> Program:
                 formula = folder(c.formula.node)
                 raw = expr.substitute(c.formula.node, folder.inline_only)
                 with_params = expr.substitute(
-                    raw,
-                    lambda n: param_node(params[n.name][0], regional.get(n.name, ())) if n.name in params else None,
+                    raw, lambda n: expr.literal(params[n.name][0]) if n.name in params and n.name not in regional
+                    else None,
                 )
+                shown_regional = {
+                    n: (params[n][0], regional[n]) for n in expr.names(raw) if n in regional and n in params
+                }
                 cases.append(
                     CompiledCase(
                         c.id,
@@ -264,7 +269,8 @@ def compile_epoch(book: Rulebook, start: dt.date, end: dt.date) -> Program:
                         c.formula.text,
                         expr.compile_fn(when) if when is not None else None,
                         expr.compile_fn(formula),
-                        expr.text_template(with_params, set(indicators.REGISTRY)),
+                        expr.text_template(with_params, set(indicators.REGISTRY) | set(shown_regional)),
+                        shown_regional,
                     )
                 )
             cb.cases = cases

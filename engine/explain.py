@@ -107,7 +107,16 @@ def outcomes_from_fired(
 def arithmetic(case: CompiledCase, env: dict[str, expr.Value]) -> str:
     """A band's formula with this family's values and the epoch's parameters written in."""
     template, names = case.arithmetic
-    return template.format(*[expr.value_text(env[n]) for n in names])
+    if not case.regional:
+        return template.format(*[expr.value_text(env[n]) for n in names])
+    return template.format(*[expr.value_text(_regional(case, n, env) if n in case.regional else env[n])
+                             for n in names])
+
+
+def _regional(case: CompiledCase, name: str, env: dict[str, expr.Value]) -> expr.Value:
+    """A region-keyed parameter's value for the family's region (`compiler.param_node`)."""
+    default, by_region = case.regional[name]
+    return dict(by_region).get(str(env.get("region")), default)
 
 
 def amount_of(cb: CompiledBenefit, case: int, env: dict[str, expr.Value]) -> Decimal:
@@ -259,6 +268,7 @@ def decision_dict(
             "formula": formula,
             "formula_with_values": formula_values,
             "missing": miss,
+            "data_quality": [],
             "withholding": withheld,
         },
     }

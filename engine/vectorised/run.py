@@ -24,10 +24,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from itertools import combinations
 
-import polars as pl
-
 import numpy as np
 import numpy.typing as npt
+import polars as pl
 
 from engine import compiler, data_quality, iin, indicators
 from engine.rulefile import Rulebook
