@@ -47,10 +47,10 @@ class Clock:
     day an anchor is reached (an anchor later than the as-of date) or on the day the completed
     months since an anchor (`months_between`) reach one of `months`: 216 for "under 18", 18 for
     "under one and a half". An indicator whose value *is* the time since an anchor says so in
-    `elapsed` (completed months, completed years, or months / 12); its thresholds are then not its own but the constants the rules compare it
-    with, found in the compiled rules (`engine.clocks`). The declarations are checked against
-    brute force over synthetic families (`tests/engine/test_clocks.py`), so a missing threshold
-    fails a test rather than a family.
+    `elapsed` (completed months, completed years, or months / 12); its thresholds are then not its
+    own but the constants the rules compare it with, found in the compiled rules (`engine.clocks`).
+    The declarations are checked against brute force over synthetic families
+    (`tests/engine/test_clocks.py`), so a missing threshold fails a test rather than a family.
     """
 
     anchor: Anchor
