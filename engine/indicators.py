@@ -1344,7 +1344,7 @@ def _gfss_dependants(c: Ctx) -> int:
 DESCRIPTIVE = frozenset({
     "adults", "children_under_18", "children_under_3", "youngest_child_age_months", "elderly_70_plus",
     "head_age_years", "pensioners", "members_with_disability", "insured_members", "working_age_adults",
-    "able_bodied_adults", "dependants", "months_since_breadwinner_death",
+    "able_bodied_adults", "dependants", "months_since_breadwinner_death", "nf_participants_under_18",
 })
 
 
