@@ -141,7 +141,6 @@ HELPERS: dict[str, pl.Expr] = {
     "_survivors": young_dependant,
     "_group1_adult": dis & (age >= 18) & (grp == 1),
     "_able_carer": (age >= 18) & ~(dis & grp.is_in([1, 2])),
-    "_fraction": income != income.floor(),
 }
 # Counts over children in birth order (computed on the children of families with an infant).
 ORDERED = ("infants_order_1", "infants_order_2", "infants_order_3", "infants_order_4plus", "births_last_12m",

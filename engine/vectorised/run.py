@@ -212,10 +212,12 @@ def evaluate(compiled: Compiled, population: tables.Tables, as_of: dt.date) -> p
 def iin_disagreeing_members(members: pl.DataFrame) -> npt.NDArray[np.bool_]:
     """Members whose IIN digits 1-7 disagree with their birth date and sex (`iin.consistency_problem`)."""
     born = pl.col("birth_date")
-    century = (pl.when(born.dt.year() < 1900).then(1).when(born.dt.year() < 2000).then(3).otherwise(5)
-               + (pl.col("sex") == "female").cast(pl.Int32))
-    stated = born.dt.strftime("%y%m%d") + century.cast(pl.String)
-    out = members.select((pl.col("iin").str.slice(0, 7) != stated).fill_null(False)).to_series().to_numpy()
+    year = born.dt.year().cast(pl.Int64)
+    century = (pl.when(year < 1900).then(1).when(year < 2000).then(3).otherwise(5)
+               + (pl.col("sex") == "female").cast(pl.Int64))
+    stated = ((year % 100) * 10000 + born.dt.month().cast(pl.Int64) * 100 + born.dt.day().cast(pl.Int64)) * 10 + century
+    digits = pl.col("iin").str.slice(0, 7).cast(pl.Int64, strict=False)
+    out = members.select((digits != stated).fill_null(False)).to_series().to_numpy()
     return np.asarray(out, dtype=bool)
 
 
