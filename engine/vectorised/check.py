@@ -123,6 +123,7 @@ def _one(engine: Engine, prog: compiler.Program, family: model.Family, as_of: dt
         # IIN digits that disagree with the registry: the review reason comes from deciding the family
         # a second time (`engine.data_quality`), so the whole answers are compared, both backends.
         _with_findings(engine, family, as_of, row, out)
+        out.full_evaluations += full  # (whole answers are what a full evaluation compares)
         return
     t0 = time.perf_counter()
     values = indicators.compute_some(family, as_of, prog.indicator_names)
