@@ -165,14 +165,17 @@ class Assessment:
         # The key of `decision`, made with two C-level maps: the values read, and their types
         # (1, 1.0 and True are equal in Python but explained differently).
         read = tuple(map(self.values.get, cb.reads))
-        key = (lang, outcome, read, tuple(map(type, read)))
+        # As in `_explained`: a summary a person must check (or of a benefit not in force) shows a
+        # date counted from the evaluation date, so that date is part of the key for those decisions.
+        dated = outcome.status == "not_in_force" or bool(outcome.triggers) or outcome.status == "insufficient_data"
+        key = (lang, outcome, self.as_of if dated else None, read, tuple(map(type, read)))
         counts[0] += 1
         memo = cb.briefs
         found = memo.get(key)
         if found is not None:
             counts[1] += 1
             return found
-        found = brief_of(explain.decision_dict(self.program, cb, outcome, self.env, self.values), lang)
+        found = brief_of(explain.decision_dict(self.program, cb, outcome, self.env, self.values, self.as_of), lang)
         if len(memo) >= MEMO_SIZE:
             memo.clear()
         memo[key] = found

@@ -70,12 +70,13 @@ def structure_problem(iin: str) -> str | None:
         return "check digit does not match (or not 12 digits)" if iin.isascii() else "not 12 ASCII digits"
     century = int(iin[6])
     if not 1 <= century <= 6:
-        return f"digit 7 ({iin[6]}) is not a century/sex digit (1-6)"
+        # Messages name no digit: they end up in dead-letter reasons and logs (issue 11).
+        return "digit 7 is not a century/sex digit (1-6)"
     year = {1: 1800, 2: 1800, 3: 1900, 4: 1900, 5: 2000, 6: 2000}[century] + int(iin[:2])
     try:
         dt.date(year, int(iin[2:4]), int(iin[4:6]))
     except ValueError:
-        return f"digits 1-6 ({iin[:6]}) are not a date"
+        return "digits 1-6 are not a date"
     return None
 
 
