@@ -177,7 +177,10 @@ class Ctx:
     @_OnFirstUse
     def income(self) -> Decimal:
         """The members' monthly incomes added up exactly, each read as the decimal it is written as."""
-        return sum((money_decimal(p.m.monthly_income_kzt) for p in self.people), Decimal(0))
+        incomes = [p.m.monthly_income_kzt for p in self.people]
+        if all(float(x).is_integer() for x in incomes):  # whole tenge (most families): integer sum
+            return Decimal(int(sum(int(x) for x in incomes)))
+        return sum((money_decimal(x) for x in incomes), Decimal(0))
 
     @_OnFirstUse
     def maternity(self) -> model.Member | None:
@@ -273,8 +276,9 @@ def to_tiyn(d: Decimal) -> float:
 
 
 def _money(x: float) -> float:
-    if x == int(x) and abs(x) < 2**53:
-        return float(x) + 0.0
+    x = float(x)
+    if x.is_integer() and abs(x) < 2**53:  # whole tenge: exact as it is
+        return x + 0.0
     return to_tiyn(money_decimal(x))
 
 
@@ -1021,6 +1025,14 @@ def _group1_cared(c: Ctx) -> int:
 
 # The member with the greatest established loss of working capacity (ties: the greatest IIN).
 def _capacity_loser(c: Ctx) -> Person | None:
+    memo = c.__dict__  # seven indicators ask; chosen once per family and date
+    if "_capacity_loser" in memo:
+        return memo["_capacity_loser"]  # type: ignore[no-any-return]
+    memo["_capacity_loser"] = found = _choose_capacity_loser(c)
+    return found
+
+
+def _choose_capacity_loser(c: Ctx) -> Person | None:
     cands = [p for p in c.people if p.m.work_capacity_loss_pct is not None and p.m.gfss_participant
              and p.m.work_capacity_loss_since is not None and p.m.work_capacity_loss_since <= c.as_of]
     return max(cands, key=lambda p: (p.m.work_capacity_loss_pct or 0, p.m.iin)) if cands else None
@@ -1118,8 +1130,12 @@ for _sex, _word in (("male", "man"), ("female", "woman")):
 def _oldest_non_pensioner_person(c: Ctx, sex: str) -> Person | None:
     """The earliest-born non-pensioner of that sex (ties: the greatest IIN): the one the pension age
     reaches first, chosen by birth date so that the choice never moves with time."""
-    cands = [p for p in c.people if p.m.sex == sex and p.m.employment != "pensioner"]
-    return max(cands, key=lambda p: (-p.m.birth_date.toordinal(), p.m.iin)) if cands else None
+    key = "_oldest_" + sex
+    memo = c.__dict__  # two indicators per sex ask
+    if key not in memo:
+        cands = [p for p in c.people if p.m.sex == sex and p.m.employment != "pensioner"]
+        memo[key] = max(cands, key=lambda p: (-p.m.birth_date.toordinal(), p.m.iin)) if cands else None
+    return memo[key]  # type: ignore[no-any-return]
 
 
 def _record_years(sex: str) -> Callable[[Ctx], int]:
@@ -1272,6 +1288,8 @@ def _survivor_carer(c: Ctx) -> int:
 
 def _insured_death(c: Ctx) -> model.Deceased | None:
     """The latest death of an insured head or spouse on or before the as-of date (ties: greatest IIN)."""
+    if not c.family.deceased:
+        return None
     cands = [d for d in c.breadwinner_deaths if d.gfss_participant]
     return max(cands, key=lambda d: (d.date_of_death, d.iin)) if cands else None
 
