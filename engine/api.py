@@ -15,7 +15,18 @@ from typing import Any, Literal
 
 import orjson
 
-from engine import clocks, compiler, decision, explain, expr, indicators, model, rulecontent, rulefile
+from engine import (
+    clocks,
+    compiler,
+    data_quality,
+    decision,
+    explain,
+    expr,
+    indicators,
+    model,
+    rulecontent,
+    rulefile,
+)
 from engine.assessment import Assessment
 from engine.decision import Lang
 from engine.durable_backend import DurableEngine
@@ -169,8 +180,17 @@ class Engine:
             outcomes = self.durable_outcomes(prog, values, env)
         else:
             outcomes = self.python_outcomes(prog, values, env)
+        found = data_quality.findings(family)
+        flagged: dict[int, tuple[str, ...]] = {}
+        if found:  # rare: decide again with the IIN's digits, flag only what they would change
+            other = self.assess(data_quality.as_the_digits_say(family), as_of, backend)
+            mine = Assessment(book=self._book, program=prog, family=family, as_of=as_of, values=values, env=env,
+                              outcomes=outcomes)
+            for i, (a, b) in enumerate(zip(mine.verdicts, other.verdicts, strict=True)):
+                if (a.status, a.amount_kzt) != (b.status, b.amount_kzt):  # as `vectorised.run.iin_flags`
+                    flagged[i] = tuple(found)
         return Assessment(book=self._book, program=prog, family=family, as_of=as_of, values=values, env=env,
-                          outcomes=outcomes)
+                          outcomes=outcomes, findings=tuple(found), flagged=flagged)
 
     def durable_outcomes(
         self, prog: compiler.Program, values: dict[str, indicators.IndicatorValue], env: dict[str, expr.Value]

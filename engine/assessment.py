@@ -19,7 +19,7 @@ import datetime as dt
 import functools
 from typing import Any, NamedTuple
 
-from engine import compiler, explain, expr, indicators, model
+from engine import compiler, data_quality, explain, expr, indicators, model
 from engine.decision import Lang, Period, Status
 from engine.rulefile import Rulebook
 
@@ -61,6 +61,8 @@ class Assessment:
         values: dict[str, indicators.IndicatorValue],
         env: dict[str, expr.Value],
         outcomes: list[explain.Outcome],
+        findings: tuple[str, ...] = (),
+        flagged: dict[int, tuple[str, ...]] | None = None,
     ) -> None:
         self.book = book
         self.program = program
@@ -70,11 +72,20 @@ class Assessment:
         self.env = env
         self.outcomes = outcomes
         self._decisions: dict[int, dict[str, Any]] = {}
+        # Data-quality findings on the family (IIN digits disagreeing with the registry), and the
+        # benefits whose decision they could change: those go to a caseworker (`data_quality`).
+        self.findings = findings
+        self.flagged = flagged or {}
 
     @functools.cached_property
     def verdicts(self) -> list[Verdict]:
         """Every decision without its explanation (what the bus intake compares), made on first use."""
-        return [self._verdict(cb, o) for cb, o in zip(self.program.benefits, self.outcomes, strict=True)]
+        out = [self._verdict(cb, o) for cb, o in zip(self.program.benefits, self.outcomes, strict=True)]
+        for i in self.flagged:
+            v = out[i]
+            out[i] = v._replace(requires_human_review=True,
+                                review_reasons=tuple(sorted({*v.review_reasons, data_quality.REASON})))
+        return out
 
     @property
     def ruleset_version(self) -> str:
@@ -105,7 +116,13 @@ class Assessment:
         """
         found = self._decisions.get(i)
         if found is None:
-            found = self._decisions[i] = self._explained(i)
+            found = self._explained(i)
+            if self.findings:  # a copy: the explained decision may be shared with other families
+                found = {**found, "explanation": {**found["explanation"], "data_quality": list(self.findings)}}
+                if i in self.flagged:
+                    found["review_reasons"] = sorted({*found["review_reasons"], data_quality.REASON})
+                    found["requires_human_review"] = True
+            self._decisions[i] = found
         return found
 
     def _explained(self, i: int) -> dict[str, Any]:

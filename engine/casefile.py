@@ -23,7 +23,8 @@ from engine.api import Backend, Engine
 from engine.errors import EngineError, RuleError
 
 CASE_KEYS = {"name", "as_of", "family", "expect", "wellbeing_level", "note"}
-EXPECT_KEYS = {"eligible", "status", "amount_kzt", "tolerance_kzt", "requires_human_review", "review_reasons"}
+EXPECT_KEYS = {"eligible", "status", "amount_kzt", "tolerance_kzt", "requires_human_review", "review_reasons",
+               "amount_in_currency", "currency", "withheld_kzt", "data_quality", "summary_mentions"}
 MEMBER_DEFAULTS: dict[str, Any] = {
     "citizenship": "citizen",
     "employment": "none",
@@ -54,6 +55,13 @@ def build_family(raw: dict[str, Any], name: str) -> dict[str, Any]:
     members = []
     for i, m in enumerate(fam.get("members") or []):
         member = {**MEMBER_DEFAULTS, **m}
+        # `iin_from: {birth_date, sex}` issues the IIN for other data than the registry's (a corrected
+        # birth date or sex keeps its IIN: supplement §12 (d)).
+        other = member.pop("iin_from", None)
+        if isinstance(other, dict) and "iin" not in member:
+            obd = other.get("birth_date", member.get("birth_date"))
+            obd = obd if isinstance(obd, dt.date) else dt.date.fromisoformat(str(obd))
+            member["iin"] = iin.make(obd, str(other.get("sex", member["sex"])), 1000 + i)
         if "iin" not in member and "birth_date" in member:
             bd = member["birth_date"]
             bd = bd if isinstance(bd, dt.date) else dt.date.fromisoformat(str(bd))
@@ -123,6 +131,21 @@ def run_case(engine: Engine, case: Case, backend: Backend = "durable") -> list[s
                 problems.append(f"{where}: {benefit}.{field} expected {expected[field]}, got {getattr(got, field)}")
         if "amount_kzt" in expected and abs(got.amount_kzt - int(expected["amount_kzt"])) > tol:
             problems.append(f"{where}: {benefit}.amount_kzt expected {expected['amount_kzt']}, got {got.amount_kzt}")
+        for field in ("amount_in_currency", "currency"):
+            if field in expected and str(getattr(got, field)) != str(expected[field]):
+                problems.append(f"{where}: {benefit}.{field} expected {expected[field]}, got {getattr(got, field)}")
+        if "withheld_kzt" in expected:
+            w = got.explanation.withholding
+            if w is None or w.withheld_kzt != int(expected["withheld_kzt"]):
+                problems.append(f"{where}: {benefit}.withheld_kzt expected {expected['withheld_kzt']}, "
+                                f"got {w.withheld_kzt if w else None}")
+        if "data_quality" in expected and bool(got.explanation.data_quality) != bool(expected["data_quality"]):
+            problems.append(f"{where}: {benefit}.data_quality expected {expected['data_quality']}, "
+                            f"got {got.explanation.data_quality}")
+        for text in expected.get("summary_mentions") or []:
+            if str(text) not in got.explanation.summary.en:
+                problems.append(f"{where}: {benefit}: the summary does not mention {text!r}: "
+                                f"{got.explanation.summary.en!r}")
         if "review_reasons" in expected and sorted(expected["review_reasons"]) != got.review_reasons:
             problems.append(
                 f"{where}: {benefit}.review_reasons expected {sorted(expected['review_reasons'])}, "

@@ -28,7 +28,7 @@ from typing import Literal
 from engine import expr, indicators, model
 from engine.compiler import Program
 
-ANCHORS: tuple[indicators.Anchor, ...] = ("birth", "death", "job_loss")
+ANCHORS: tuple[indicators.Anchor, ...] = ("birth", "death", "job_loss", "capacity_loss")
 HORIZON_MONTHS = 2400  # 200 years: no threshold lies further from its anchor
 
 
@@ -94,6 +94,8 @@ def anchors(family: model.Family) -> Iterator[tuple[indicators.Anchor, dt.date]]
         yield "birth", m.birth_date
         if m.job_lost_on is not None:
             yield "job_loss", m.job_lost_on
+        if m.work_capacity_loss_since is not None:
+            yield "capacity_loss", m.work_capacity_loss_since
     for d in family.deceased:
         yield "death", d.date_of_death
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from engine import casefile, indicators, model
+from engine import casefile, expr, indicators, model, rulefile
 from engine.api import Engine, default_rules_dir
 from engine.errors import EngineError, RuleErrors
 
@@ -99,11 +99,34 @@ def lint_command(args: argparse.Namespace) -> int:
         print(f"{len(errors) + len(test_errors)} error(s)", file=sys.stderr)
         return 1
     engine = Engine.load(root)
+    for name in unread_indicators(engine.book):
+        print(f"warning: indicator '{name}' is read by no rule (engine/indicators.py) [unread-indicator]")
     print(
         f"ok: {len(engine.benefits())} benefits, {len(engine.book.params.params)} parameters, "
         f"{len(indicators.REGISTRY)} indicators; ruleset {engine.version}"
     )
     return 0
+
+
+def unread_indicators(book: rulefile.Rulebook) -> list[str]:
+    """Registered indicators that no benefit version, review trigger or deprivation reads
+    (other than those `indicators.DESCRIPTIVE` keeps for the family record on purpose).
+
+    An indicator nobody reads is either a rule not yet written or one forgotten: computed for
+    every family for nothing, and shown in the catalogue as if it mattered.
+    """
+    read: set[str] = set()
+    for b in book.benefits:
+        for v in b.versions:
+            read.update(v.requires)
+            for src in v.sources():
+                read |= expr.names(src.node)
+    for d in book.wellbeing.deprivations:
+        read |= expr.names(d.when.node)
+    # A region-keyed parameter reads the family's region.
+    if any(e.by_region for n in read if (p := book.params.params.get(n)) is not None for e in p.entries):
+        read.add("region")
+    return [n for n in indicators.REGISTRY if n not in read and n not in indicators.DESCRIPTIVE]
 
 
 def test_command(args: argparse.Namespace) -> int:

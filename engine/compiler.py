@@ -42,8 +42,10 @@ class CompiledCase:
     formula_source: str
     when_fn: expr.Compiled | None = None
     formula_fn: expr.Compiled | None = None
-    # The arithmetic as text with this epoch's parameter values in it and a placeholder per indicator.
+    # The arithmetic as text with this epoch's parameter values in it and a placeholder per indicator
+    # (and per region-keyed parameter, filled with the family's region's value).
     arithmetic: tuple[str, tuple[str, ...]] = ("", ())
+    regional: dict[str, tuple[expr.Value, tuple[tuple[str, expr.Value], ...]]] = field(default_factory=dict)
 
 
 Scalar = int | float | str | bool | None
@@ -186,9 +188,11 @@ def _normalise(node: expr.Node) -> expr.Node:
 class _Folder:
     """Inlines lets and folds the parameters in force in one epoch."""
 
-    def __init__(self, params: dict[str, tuple[expr.Value, dt.date]], lets: dict[str, expr.Node]):
+    def __init__(self, params: dict[str, tuple[expr.Value, dt.date]], lets: dict[str, expr.Node],
+                 regional: dict[str, tuple[tuple[str, expr.Value], ...]] | None = None):
         self.params = params
         self.lets = lets
+        self.regional = regional or {}
         self.used: dict[str, tuple[expr.Value, dt.date]] = {}
 
     def __call__(self, node: expr.Node) -> expr.Node:
@@ -206,8 +210,16 @@ class _Folder:
         if name.name in self.params:
             value, since = self.params[name.name]
             self.used[name.name] = (value, since)
-            return expr.literal(value)
+            return param_node(value, self.regional.get(name.name, ()))
         return None
+
+
+def param_node(value: expr.Value, by_region: tuple[tuple[str, expr.Value], ...]) -> expr.Node:
+    """A parameter's value in this epoch: a constant, or a choice on the family's region."""
+    node = expr.literal(value)
+    for code, v in reversed(by_region):
+        node = expr.IfExp(expr.Cmp("==", expr.Name("region"), expr.Str(code)), expr.literal(v), node)
+    return node
 
 
 def change_points(book: Rulebook) -> list[dt.date]:
@@ -232,6 +244,7 @@ def epoch_of(points: list[dt.date], when: dt.date) -> tuple[dt.date, dt.date]:
 def compile_epoch(book: Rulebook, start: dt.date, end: dt.date) -> Program:
     """Compile the rulebook for the epoch [start, end]."""
     params = book.params.values_at(start)
+    regional = book.params.regional_at(start)
     compiled: list[CompiledBenefit] = []
     names: set[str] = set()
     for b in book.benefits:
@@ -239,7 +252,7 @@ def compile_epoch(book: Rulebook, start: dt.date, end: dt.date) -> Program:
         cb = CompiledBenefit(b, v, name_view=b.name.model_dump())
         if v is not None:
             raw_lets = {k: s.node for k, s in v.lets.items()}
-            folder = _Folder(params, raw_lets)
+            folder = _Folder(params, raw_lets, regional)
             cb.lets = {k: folder(n) for k, n in raw_lets.items()}
             cb.conditions = [_normalise(folder(c.node)) for c in v.conditions]
             cases = []
@@ -248,8 +261,12 @@ def compile_epoch(book: Rulebook, start: dt.date, end: dt.date) -> Program:
                 formula = folder(c.formula.node)
                 raw = expr.substitute(c.formula.node, folder.inline_only)
                 with_params = expr.substitute(
-                    raw, lambda n: expr.literal(params[n.name][0]) if n.name in params else None
+                    raw, lambda n: expr.literal(params[n.name][0]) if n.name in params and n.name not in regional
+                    else None,
                 )
+                shown_regional = {
+                    n: (params[n][0], regional[n]) for n in expr.names(raw) if n in regional and n in params
+                }
                 cases.append(
                     CompiledCase(
                         c.id,
@@ -258,7 +275,8 @@ def compile_epoch(book: Rulebook, start: dt.date, end: dt.date) -> Program:
                         c.formula.text,
                         expr.compile_fn(when) if when is not None else None,
                         expr.compile_fn(formula),
-                        expr.text_template(with_params, set(indicators.REGISTRY)),
+                        expr.text_template(with_params, set(indicators.REGISTRY) | set(shown_regional)),
+                        shown_regional,
                     )
                 )
             cb.cases = cases
@@ -288,7 +306,7 @@ def compile_epoch(book: Rulebook, start: dt.date, end: dt.date) -> Program:
             names |= set(v.requires)
             names |= {n for n in cb.units if n in indicators.REGISTRY}
         compiled.append(cb)
-    wb_folder = _Folder(params, {})
+    wb_folder = _Folder(params, {}, regional)
     wellbeing = [(d, _normalise(wb_folder(d.when.node))) for d in book.wellbeing.deprivations]
     wellbeing_fns = [expr.compile_fn(n) for _, n in wellbeing]
     for _, n in wellbeing:

@@ -35,6 +35,15 @@ class Condition(BaseModel):
     values: dict[str, Scalar] = Field(default_factory=dict)
 
 
+class Withholding(BaseModel):
+    """A deduction from the assigned (gross) amount, e.g. the 10% pension contribution sent to ЕНПФ."""
+
+    parameter: str
+    share: float
+    withheld_kzt: int
+    paid_kzt: int
+
+
 class Explanation(BaseModel):
     """Why: conditions with values, parameters with their effective dates, the amount arithmetic."""
 
@@ -46,6 +55,16 @@ class Explanation(BaseModel):
     formula: str | None = None
     formula_with_values: str | None = None
     missing: list[str] = Field(default_factory=list)
+    # Data-quality findings on the family that did not refuse it (IIN digits disagreeing with the
+    # registry); a decision they could change also carries the review reason `iin_disagrees_with_registry`.
+    data_quality: list[str] = Field(
+        default_factory=list,
+        description="Findings that did not refuse the family, e.g. IIN digits disagreeing with the registry's "
+        "birth date or sex (IIN masked)",
+    )
+    withholding: Withholding | None = Field(
+        default=None, description="A share withheld from the gross amount (e.g. the 10% pension contribution)"
+    )
 
 
 class Decision(BaseModel):
@@ -61,6 +80,13 @@ class Decision(BaseModel):
     requires_human_review: bool
     review_reasons: list[str]
     legal_basis: str
+    # The currency the law states the amount in. A tenge amount is `amount_kzt`; a notice of an
+    # amount in another currency (USD for the National Fund for Children) has `amount_kzt` 0 and
+    # the amount, to the cent, in `amount_in_currency`.
+    currency: str = Field(default="KZT", description="The currency the law states the amount in: KZT or USD")
+    amount_in_currency: str | None = Field(
+        default=None, description="A non-tenge amount to the cent (e.g. '360.61' USD); amount_kzt is then 0"
+    )
     explanation: Explanation
 
 

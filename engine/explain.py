@@ -89,7 +89,8 @@ def outcomes_from_fired(
         if cb.version is None:
             out.append(_NOT_IN_FORCE)
             continue
-        trig = tuple(sorted(triggers[i])) if i in triggers else ()
+        # durable-rules fires a rule once per matching branch of an `or`: each trigger counts once.
+        trig = tuple(sorted(set(triggers[i]))) if i in triggers else ()
         status: decision.Status = "eligible" if i in cases else "not_eligible"
         for r in cb.requires:
             if values.get(r) is None:
@@ -102,7 +103,16 @@ def outcomes_from_fired(
 def arithmetic(case: CompiledCase, env: dict[str, expr.Value]) -> str:
     """A band's formula with this family's values and the epoch's parameters written in."""
     template, names = case.arithmetic
-    return template.format(*[expr.value_text(env[n]) for n in names])
+    if not case.regional:
+        return template.format(*[expr.value_text(env[n]) for n in names])
+    return template.format(*[expr.value_text(_regional(case, n, env) if n in case.regional else env[n])
+                             for n in names])
+
+
+def _regional(case: CompiledCase, name: str, env: dict[str, expr.Value]) -> expr.Value:
+    """A region-keyed parameter's value for the family's region (`compiler.param_node`)."""
+    default, by_region = case.regional[name]
+    return dict(by_region).get(str(env.get("region")), default)
 
 
 def amount_of(cb: CompiledBenefit, case: int, env: dict[str, expr.Value]) -> Decimal:
@@ -114,15 +124,39 @@ def amount_of(cb: CompiledBenefit, case: int, env: dict[str, expr.Value]) -> Dec
     return max(value, Decimal(0))
 
 
+def rounding_of(program: Program, cb: CompiledBenefit) -> str:
+    """The benefit's own rounding (e.g. the basic pension's ceiling), else the rulebook's `amount_rounding`."""
+    return cb.benefit.rounding or program.rounding
+
+
 def amount(
     program: Program, cb: CompiledBenefit, outcome: Outcome, env: dict[str, expr.Value]
 ) -> tuple[Decimal | None, int]:
-    """An eligible outcome's exact amount (to the tiyn) and the amount paid (rounded to the tenge); else (None, 0)."""
+    """An eligible outcome's exact amount (to the tiyn) and the amount paid (rounded to the tenge); else (None, 0).
+
+    A benefit stated in another currency pays no tenge: its amount is `amount_in_currency`.
+    """
     if outcome.status != "eligible" or outcome.case is None:
         return None, 0
     exact = amount_of(cb, outcome.case, env)
-    rounded = int(exact.quantize(TENGE, rounding=ROUNDING.get(program.rounding, ROUND_HALF_UP)))
+    if cb.benefit.currency != "KZT":
+        return exact.quantize(CENT), 0
+    rounded = int(exact.quantize(TENGE, rounding=ROUNDING.get(rounding_of(program, cb), ROUND_HALF_UP)))
     return exact.quantize(CENT), rounded
+
+
+def withholding(program: Program, param: str, gross: int) -> dict[str, Any]:
+    """The share withheld from a gross amount (half-up to the tenge) and what is paid out."""
+    share = program.params[param][0]
+    assert isinstance(share, Decimal)
+    withheld = int((share * gross).quantize(TENGE, rounding=ROUND_HALF_UP))
+    return {"parameter": param, "share": scalar(share), "withheld_kzt": withheld, "paid_kzt": gross - withheld}
+
+
+def amount_in_currency(program: Program, cb: CompiledBenefit, exact: Decimal) -> str:
+    """A non-tenge amount as its currency states it: to the cent, by the benefit's rounding."""
+    mode = ROUNDING.get(rounding_of(program, cb), ROUND_HALF_UP)
+    return str(exact.quantize(CENT, rounding=mode))
 
 
 def review_reasons(cb: CompiledBenefit, outcome: Outcome) -> list[str]:
@@ -167,12 +201,16 @@ def decision_dict(
     eligible = status == "eligible"
     rounded = 0
     exact_text = "0.00"
-    formula = formula_values = case_id = None
+    formula = formula_values = case_id = in_currency = withheld = None
     if eligible and outcome.case is not None:
         exact, rounded = amount(program, cb, outcome, env)
         assert exact is not None
         case = cb.cases[outcome.case]
         exact_text = str(exact)
+        if b.currency != "KZT":
+            in_currency = amount_in_currency(program, cb, exact)
+        if b.withholding:
+            withheld = withholding(program, b.withholding, rounded)
         case_id = case.id
         formula = case.formula_source
         formula_values = f"{arithmetic(case, env)} = {expr.format_number(exact)}"
@@ -210,6 +248,8 @@ def decision_dict(
         "requires_human_review": bool(reasons),
         "review_reasons": reasons,
         "legal_basis": b.legal_basis,
+        "currency": b.currency,
+        "amount_in_currency": in_currency,
         "explanation": {
             "summary": _summary(program, cb, outcome, rounded, holds_all, env, values, as_of or program.start),
             "conditions": conditions,
@@ -219,6 +259,8 @@ def decision_dict(
             "formula": formula,
             "formula_with_values": formula_values,
             "missing": miss,
+            "data_quality": [],
+            "withholding": withheld,
         },
     }
 

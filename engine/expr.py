@@ -19,7 +19,7 @@ import ast
 import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Literal
 
 Type = Literal["number", "bool", "str"]
@@ -82,7 +82,7 @@ class BoolOp:
 
 @dataclass(frozen=True)
 class Call:
-    func: Literal["min", "max", "round", "abs"]
+    func: Literal["min", "max", "round", "abs", "floor"]
     args: tuple[Node, ...]
     offset: int = 0
 
@@ -96,7 +96,7 @@ class IfExp:
 
 
 Node = Num | Str | Bool | Name | Unary | Bin | Cmp | BoolOp | Call | IfExp
-FUNCTIONS = ("min", "max", "round", "abs")
+FUNCTIONS = ("min", "max", "round", "abs", "floor")
 FORBIDDEN_WORDS = ("ethnic", "nationality", "national_origin", "religio", "party", "language", "race")
 
 
@@ -296,7 +296,7 @@ def _check(
                 errors.append(ExprError(item.offset, "type-mismatch", f"'{node.op}' needs conditions, got a {t}"))
         return "bool"
     if isinstance(node, Call):
-        arity = {"round": 1, "abs": 1}.get(node.func)
+        arity = {"round": 1, "abs": 1, "floor": 1}.get(node.func)
         if (arity and len(node.args) != arity) or (not arity and len(node.args) < 2):
             errors.append(ExprError(node.offset, "arity", f"wrong number of arguments to {node.func}()"))
         for arg in node.args:
@@ -400,6 +400,8 @@ def fold(node: Node) -> Node:
         return literal(evaluate(rebuilt, {}))
     if isinstance(rebuilt, BoolOp):
         return _fold_boolop(rebuilt)
+    if isinstance(rebuilt, IfExp) and isinstance(rebuilt.cond, Bool):  # a choice on a parameter
+        return rebuilt.then if rebuilt.cond.value else rebuilt.other
     return rebuilt
 
 
@@ -431,6 +433,11 @@ def _rebuild(node: Node, parts: list[Node]) -> Node:
     if isinstance(node, IfExp):
         return IfExp(parts[0], parts[1], parts[2], node.offset)
     return node
+
+
+def floor(x: Decimal) -> Decimal:
+    """The greatest whole number not above x (full years of a record: "INT((months - 60) / 12)")."""
+    return x.to_integral_value(rounding=ROUND_FLOOR)
 
 
 def tenge(x: Decimal) -> Decimal:
@@ -470,6 +477,8 @@ def evaluate(node: Node, env: Mapping[str, Value]) -> Value:
             return max(args)
         if node.func == "abs":
             return abs(args[0])
+        if node.func == "floor":
+            return floor(args[0])
         return tenge(args[0])
     if isinstance(node, IfExp):
         return evaluate(node.then, env) if evaluate(node.cond, env) else evaluate(node.other, env)
@@ -557,7 +566,9 @@ def compile_fn(node: Node) -> Compiled:
     """
     consts: list[Value] = []
     source = _py(node, consts)
-    namespace: dict[str, object] = {"_c": consts, "_div": _div, "_round": tenge, "_min": min, "_max": max, "_abs": abs}
+    namespace: dict[str, object] = {
+        "_c": consts, "_div": _div, "_round": tenge, "_min": min, "_max": max, "_abs": abs, "_floor": floor,
+    }
     fn: Compiled = eval(f"lambda env: {source}", namespace)
     return fn
 

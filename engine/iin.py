@@ -1,9 +1,10 @@
 """The Kazakh individual identification number (IIN, ЖСН): check digit, validation, generation.
 
 The 2007 formation rules put the birth date (YYMMDD) in digits 1-6 and a century/sex digit in
-digit 7; a decree of 2013 unbound the digits from personal data. The snapshot contract still asks
-that they agree with the registry's birth date and sex, so `consistency_problem` checks it, while
-eligibility itself never reads a date or sex from an IIN.
+digit 7; a decree of 2013 unbound the digits from personal data, and the IIN law keeps a number
+when the birth date or sex is corrected. So a snapshot is refused only for a wrong check digit or an
+impossible structure (`structure_problem`); digits that disagree with the registry
+(`consistency_problem`) are a data-quality finding. Eligibility never reads a date or sex from an IIN.
 """
 
 from __future__ import annotations
@@ -61,6 +62,31 @@ def century_sex_digit(birth_date: dt.date, sex: str) -> int:
     # Years 1800-1899 count as the 19th century in the IIN sense, 1900-1999 the 20th, 2000-2099 the 21st.
     base = _CENTURY_BASE[birth_date.year // 100]
     return base + (0 if sex == "male" else 1)
+
+
+def structure_problem(iin: str) -> str | None:
+    """Why an IIN can never have been issued (check digit, a real date in digits 1-6, digit 7 in 1-6), or None."""
+    if not iin.isascii() or not is_valid(iin):
+        return "check digit does not match (or not 12 digits)" if iin.isascii() else "not 12 ASCII digits"
+    century = int(iin[6])
+    if not 1 <= century <= 6:
+        # Messages name no digit: they end up in dead-letter reasons and logs (issue 11).
+        return "digit 7 is not a century/sex digit (1-6)"
+    year = {1: 1800, 2: 1800, 3: 1900, 4: 1900, 5: 2000, 6: 2000}[century] + int(iin[:2])
+    try:
+        dt.date(year, int(iin[2:4]), int(iin[4:6]))
+    except ValueError:
+        return "digits 1-6 are not a date"
+    return None
+
+
+def implied(iin: str) -> tuple[dt.date, str] | None:
+    """The birth date and sex an IIN's digits state, or None when its structure is impossible."""
+    if structure_problem(iin) is not None:
+        return None
+    century = int(iin[6])
+    year = {1: 1800, 2: 1800, 3: 1900, 4: 1900, 5: 2000, 6: 2000}[century] + int(iin[:2])
+    return dt.date(year, int(iin[2:4]), int(iin[4:6])), ("male" if century % 2 else "female")
 
 
 def consistency_problem(iin: str, birth_date: dt.date, sex: str) -> str | None:

@@ -7,8 +7,11 @@ marked `optional` may be unknown (None) because the registries do not always hol
 benefit that reads one must list it under `requires`, and a family without it is routed to a
 person as `insufficient_data`, never refused.
 
-Amounts are tenge per month rounded to the tiyn (2 decimals), so every evaluator sees the same
-numbers. Counts of "none" use a sentinel documented with the indicator (e.g. 999 months).
+Amounts are tenge per month in exact decimals rounded half-up to the tiyn (2 decimals), as the
+rules state money: a snapshot's amount is read as the decimal it is written as (`repr` of the
+number), sums and quotients are formed in `Decimal`, never in binary floats, so every evaluator
+sees the same numbers and a half-tiyn income per person rounds up, not by the double's error.
+Counts of "none" use a sentinel documented with the indicator (e.g. 999 months).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Generic, Literal, NamedTuple, TypeVar
 
 from engine import model
@@ -25,9 +29,11 @@ IndicatorValue = int | float | bool | str | None
 NONE_MONTHS = 999
 SEVEN_AWARD = frozenset({"altyn_alqa", "mother_heroine", "materinskaya_slava_1", "materinskaya_slava_2"})
 RESIDENT = frozenset({"citizen", "kandas", "resident_foreigner"})
+BIRTH_ORDER_RELATIONS = frozenset({"child", "stepchild", "ward"})
+CENT = Decimal("0.01")
 
 
-Anchor = Literal["birth", "death", "job_loss"]
+Anchor = Literal["birth", "death", "job_loss", "capacity_loss"]
 Elapsed = Literal["months", "years", "fractional_years"]
 
 
@@ -37,14 +43,14 @@ class Clock:
 
     Time reaches an indicator only through dates in the snapshot, its anchors: every member's
     `birth_date` ("birth"), every deceased's `date_of_death` ("death"), every member's `job_lost_on`
-    ("job_loss"). The value can change only on the day an anchor is reached (an anchor later than
-    the as-of date) or on the day the completed months since an anchor (`months_between`) reach
-    one of `months`: 216 for "under 18", 18 for "under one and a half". An indicator whose value
-    *is* the time since an anchor says so in `elapsed` (completed months, completed years, or
-    months / 12); its thresholds are then not its own but the constants the rules compare it
-    with, found in the compiled rules (`engine.clocks`). The declarations are checked against
-    brute force over synthetic families (`tests/engine/test_clocks.py`), so a missing threshold
-    fails a test rather than a family.
+    ("job_loss") and `work_capacity_loss_since` ("capacity_loss"). The value can change only on the
+    day an anchor is reached (an anchor later than the as-of date) or on the day the completed
+    months since an anchor (`months_between`) reach one of `months`: 216 for "under 18", 18 for
+    "under one and a half". An indicator whose value *is* the time since an anchor says so in
+    `elapsed` (completed months, completed years, or months / 12); its thresholds are then not its
+    own but the constants the rules compare it with, found in the compiled rules (`engine.clocks`).
+    The declarations are checked against brute force over synthetic families
+    (`tests/engine/test_clocks.py`), so a missing threshold fails a test rather than a family.
     """
 
     anchor: Anchor
@@ -120,7 +126,9 @@ class Ctx:
         self.family = family
         self.as_of = as_of
         members = family.members
-        kids = [m for m in members if m.relation == "child"]
+        # Birth order counts the family's children as the 2023 draft rules compose the family: born
+        # alive or adopted (`child`), under guardianship (`ward`) and stepchildren (supplement §12 (b)).
+        kids = [m for m in members if m.relation in BIRTH_ORDER_RELATIONS]
         if len(kids) > 1:
             kids.sort(key=_birth_order)
         order = {m.iin: i + 1 for i, m in enumerate(kids)}
@@ -167,9 +175,12 @@ class Ctx:
         return len(list(filter(_dependant, self.people)))
 
     @_OnFirstUse
-    def income(self) -> float:
-        """The members' monthly incomes added up, in member order (before rounding)."""
-        return sum(p.m.monthly_income_kzt for p in self.people)
+    def income(self) -> Decimal:
+        """The members' monthly incomes added up exactly, each read as the decimal it is written as."""
+        incomes = [p.m.monthly_income_kzt for p in self.people]
+        if all(float(x).is_integer() for x in incomes):  # whole tenge (most families): integer sum
+            return Decimal(int(sum(int(x) for x in incomes)))
+        return sum((money_decimal(x) for x in incomes), Decimal(0))
 
     @_OnFirstUse
     def maternity(self) -> model.Member | None:
@@ -254,8 +265,21 @@ STATS = "Bureau of National Statistics (regional median income)"
 MIGR = "migration registry (kandas, residence permits)"
 
 
+def money_decimal(x: float) -> Decimal:
+    """A snapshot amount as the decimal it is written as (`repr`: the shortest that reads back)."""
+    return Decimal(0) if x == 0 else Decimal(repr(x))
+
+
+def to_tiyn(d: Decimal) -> float:
+    """An exact amount rounded half-up to the tiyn, as the number an indicator holds."""
+    return float(d.quantize(CENT, rounding=ROUND_HALF_UP)) + 0.0
+
+
 def _money(x: float) -> float:
-    return round(x + 0.0, 2)
+    x = float(x)
+    if x.is_integer() and abs(x) < 2**53:  # whole tenge: exact as it is
+        return x + 0.0
+    return to_tiyn(money_decimal(x))
 
 
 # --- composition ---------------------------------------------------------------------------------
@@ -505,7 +529,7 @@ def _adult_general(group: int) -> Callable[[Ctx], int]:
             [
                 p
                 for p in c.disabled
-                if p.age >= 18 and (d := _dis(p)) is not None and not d.since_childhood and d.group == group
+                if p.age >= 18 and (d := _dis(p)) is not None and d.effective_cause == "general" and d.group == group
             ]
         )
 
@@ -520,7 +544,7 @@ def _childhood(group: int) -> Callable[[Ctx], int]:
                 for p in c.disabled
                 if (d := _dis(p)) is not None
                 and d.group == group
-                and ((7 <= p.age < 18) or (p.age >= 18 and d.since_childhood))
+                and ((7 <= p.age < 18) or (p.age >= 18 and d.effective_cause == "since_childhood"))
             ]
         )
 
@@ -532,7 +556,7 @@ for _g in (1, 2, 3):
         f"disabled_adult_general_group_{_g}",
         "number",
         "persons",
-        f"Adults with group {_g} disability from general disease (not since childhood)",
+        f"Adults with group {_g} disability from general disease (cause `general`, or none and not since childhood)",
         MSE,
         clocks=_ages(216),
     )(_adult_general(_g))
@@ -557,12 +581,12 @@ def _dis_under7(c: Ctx) -> int:
     "disabled_children_under_18",
     "number",
     "persons",
-    "Children (relation child) under 18 with a disability, raised by a parent of the family",
+    "Children (relation child, or a ward raised by a guardian) under 18 with a disability",
     MSE,
     clocks=_ages(216),
 )
 def _dis_children(c: Ctx) -> int:
-    return len([p for p in c.disabled if p.is_child and p.age < 18])
+    return len([p for p in c.disabled if p.m.relation in ("child", "ward") and p.age < 18])
 
 
 @indicator(
@@ -734,7 +758,7 @@ def _job_loser_record(c: Ctx) -> int | None:
 
 @indicator("total_income_kzt", "number", "KZT", "Monthly income of all members in the reference period", TAX)
 def _total_income(c: Ctx) -> float:
-    return _money(c.income)
+    return to_tiyn(c.income)
 
 
 @indicator(
@@ -745,7 +769,7 @@ def _total_income(c: Ctx) -> float:
     TAX,
 )
 def _per_capita(c: Ctx) -> float:
-    return _money(c.income / len(c.people))
+    return to_tiyn(c.income / len(c.people))
 
 
 @indicator("income_earners", "number", "persons", "Members with any income", TAX)
@@ -795,6 +819,17 @@ def _dependency(c: Ctx) -> float:
 def _median(c: Ctx) -> float | None:
     v = c.family.median_income_kzt
     return None if v is None else _money(v)
+
+
+@indicator(
+    "median_income_known",
+    "bool",
+    "flag",
+    "The region's median per-capita income for the reference quarter is known (unknown is not zero)",
+    STATS,
+)
+def _median_known(c: Ctx) -> bool:
+    return c.family.median_income_kzt is not None
 
 
 @indicator("non_mortgage_loans_kzt", "number", "KZT", "Outstanding credit other than mortgages", CREDIT)
@@ -860,18 +895,22 @@ def _since_bw(c: Ctx) -> int:
     "survivor_dependants",
     "number",
     "persons",
-    "After a breadwinner's death: children under 18, students under 23 and pensioners left (0 otherwise)",
+    "After a breadwinner's death: children (also stepchildren and wards) and siblings under 18, or under 23"
+    " in full-time study (0 otherwise); elders of pension age and a carer are counted separately",
     CIVIL,
     clocks=(Clock("death"), Clock("birth", (216, 276))),
 )
 def _survivors(c: Ctx) -> int:
     if not c.breadwinner_deaths:
         return 0
-    return c.count(
-        lambda p: (
-            (p.is_child and (p.age < 18 or (p.age < 23 and p.m.full_time_student))) or p.m.employment == "pensioner"
-        )
-    )
+    return c.count(_young_dependant)
+
+
+def _young_dependant(p: Person) -> bool:
+    return p.m.relation in YOUNG_DEPENDANT_RELATIONS and (p.age < 18 or (p.age < 23 and p.m.full_time_student))
+
+
+YOUNG_DEPENDANT_RELATIONS = frozenset({"child", "stepchild", "ward", "sibling"})
 
 
 @indicator(
@@ -885,6 +924,446 @@ def _survivors(c: Ctx) -> int:
 def _since_recipient_death(c: Ctx) -> int:
     deaths = [d for d in c.family.deceased if d.received_benefit_or_pension and d.date_of_death <= c.as_of]
     return months_between(max(d.date_of_death for d in deaths), c.as_of) if deaths else NONE_MONTHS
+
+
+# --- legal depth (issue 13): guardianship, causes, pensions, ГФСС risks, housing, National Fund ------
+
+GUARD = "guardianship authority records (wards, foster-family contracts)"
+HOUSING = "housing and utilities records (akimat housing departments)"
+ENPF_NF = "ЕНПФ target claims (National Fund for Children)"
+ENPF = "ЕНПФ / pension records"
+UNCONFIRMED_CAUSES = frozenset({"work_injury", "occupational_disease", "military", "other"})
+# Under 18 on 31 December 2023, the first accrual year (Law No. 40-VIII of 16.11.2023, supplement §5).
+NF_FIRST_COHORT = dt.date(2006, 1, 1)
+
+
+def _ward(p: Person) -> bool:
+    return p.m.relation == "ward" and p.age < 18
+
+
+@indicator(
+    "wards_under_18", "number", "persons", "Children under 18 under the family's guardianship", GUARD, clocks=_ages(216)
+)
+def _wards(c: Ctx) -> int:
+    return c.count(_ward)
+
+
+@indicator(
+    "stepchildren_under_18", "number", "persons", "Stepchildren under 18 living in the family", POP, clocks=_ages(216)
+)
+def _stepchildren(c: Ctx) -> int:
+    return c.count(lambda p: p.m.relation == "stepchild" and p.age < 18)
+
+
+@indicator(
+    "professional_foster_parents",
+    "number",
+    "persons",
+    "Members under contract as professional foster parents (приёмная профессиональная семья)",
+    GUARD,
+)
+def _foster_parents(c: Ctx) -> int:
+    return c.count(lambda p: p.m.professional_foster_parent)
+
+
+@indicator(
+    "guardian_wards_under_18",
+    "number",
+    "persons",
+    "Wards under 18 in a family without a professional foster parent (the guardian allowance)",
+    GUARD,
+    clocks=_ages(216),
+)
+def _guardian_wards(c: Ctx) -> int:
+    if any(p.m.professional_foster_parent for p in c.people):
+        return 0
+    return c.count(_ward)
+
+
+@indicator(
+    "foster_wards_under_18",
+    "number",
+    "persons",
+    "Wards under 18 placed in a family with a professional foster parent",
+    GUARD,
+    clocks=_ages(216),
+)
+def _foster_wards(c: Ctx) -> int:
+    if not any(p.m.professional_foster_parent for p in c.people):
+        return 0
+    return c.count(_ward)
+
+
+@indicator(
+    "disabled_adults_cause_unconfirmed",
+    "number",
+    "persons",
+    "Adults with a disability whose cause (work injury, occupational disease, military, other) has no confirmed rate",
+    MSE,
+    clocks=_ages(216),
+)
+def _dis_other_cause(c: Ctx) -> int:
+    return len([p for p in c.disabled if p.age >= 18 and (d := _dis(p)) is not None
+                and d.effective_cause in UNCONFIRMED_CAUSES])
+
+
+@indicator(
+    "group_1_adults_with_family_carer",
+    "number",
+    "persons",
+    "Adults with group 1 disability in a family with another adult able to care (not group 1/2 disabled)",
+    MSE,
+    clocks=_ages(216),
+)
+def _group1_cared(c: Ctx) -> int:
+    group1 = [p for p in c.disabled if p.age >= 18 and (d := _dis(p)) is not None and d.group == 1]
+    if not group1:
+        return 0
+    carers = [p for p in c.people if p.age >= 18 and not ((d := _dis(p)) is not None and d.group in (1, 2))]
+    return len(group1) if carers else 0
+
+
+# The member with the greatest established loss of working capacity (ties: the greatest IIN).
+def _capacity_loser(c: Ctx) -> Person | None:
+    memo = c.__dict__  # seven indicators ask; chosen once per family and date
+    if "_capacity_loser" in memo:
+        return memo["_capacity_loser"]  # type: ignore[no-any-return]
+    memo["_capacity_loser"] = found = _choose_capacity_loser(c)
+    return found
+
+
+def _choose_capacity_loser(c: Ctx) -> Person | None:
+    cands = [p for p in c.people if p.m.work_capacity_loss_pct is not None and p.m.gfss_participant
+             and p.m.work_capacity_loss_since is not None and p.m.work_capacity_loss_since <= c.as_of]
+    return max(cands, key=lambda p: (p.m.work_capacity_loss_pct or 0, p.m.iin)) if cands else None
+
+
+@indicator(
+    "work_capacity_loss_members",
+    "number",
+    "persons",
+    "Insured members with a degree of loss of working capacity set by МСЭ on or before the as-of date",
+    MSE,
+    clocks=(Clock("capacity_loss"),),
+)
+def _wcl_members(c: Ctx) -> int:
+    return c.count(lambda p: p.m.work_capacity_loss_pct is not None and p.m.gfss_participant
+                   and p.m.work_capacity_loss_since is not None and p.m.work_capacity_loss_since <= c.as_of)
+
+
+@indicator(
+    "work_capacity_loss_pct",
+    "number",
+    "percent",
+    "Greatest degree of loss of working capacity (30-100) of an insured member; 0 when none",
+    MSE,
+    clocks=(Clock("capacity_loss"),),
+)
+def _wcl_pct(c: Ctx) -> int:
+    p = _capacity_loser(c)
+    return p.m.work_capacity_loss_pct or 0 if p else 0
+
+
+@indicator(
+    "months_since_work_capacity_loss",
+    "number",
+    "months",
+    "Completed months since МСЭ set that degree (999 when none)",
+    MSE,
+    clocks=(Clock("capacity_loss", elapsed="months"),),
+)
+def _wcl_since(c: Ctx) -> int:
+    p = _capacity_loser(c)
+    if p is None or p.m.work_capacity_loss_since is None:
+        return NONE_MONTHS
+    return months_between(p.m.work_capacity_loss_since, c.as_of)
+
+
+@indicator(
+    "work_capacity_loss_avg_income_24m_kzt",
+    "number",
+    "KZT",
+    "Average monthly insured income over 24 months of that member (0 when none)",
+    GFSS,
+    optional=True,
+    clocks=(Clock("capacity_loss"),),
+)
+def _wcl_income(c: Ctx) -> float | None:
+    p = _capacity_loser(c)
+    return _record_of(p.m if p else None, "avg_insured_income_24m_kzt")
+
+
+@indicator(
+    "work_capacity_loss_record_months",
+    "number",
+    "months",
+    "Months of social-insurance record of that member (0 when none)",
+    GFSS,
+    optional=True,
+    clocks=(Clock("capacity_loss"),),
+)
+def _wcl_record(c: Ctx) -> int | None:
+    p = _capacity_loser(c)
+    return 0 if p is None else p.m.insurance_record_months
+
+
+def _wcl_age(sex: str) -> Callable[[Ctx], float]:
+    def fn(c: Ctx) -> float:
+        p = _capacity_loser(c)
+        return round(p.age_months / 12, 4) if p is not None and p.m.sex == sex else 0.0
+
+    return fn
+
+
+for _sex, _word in (("male", "man"), ("female", "woman")):
+    indicator(
+        f"work_capacity_loss_{_word}_age_years",
+        "number",
+        "years",
+        f"Age (completed months / 12) of that member when a {_word}; 0 otherwise (the payment stops at pension age)",
+        POP,
+        sex_dependent=True,
+        clocks=(Clock("birth", elapsed="fractional_years"), Clock("capacity_loss")),
+    )(_wcl_age(_sex))
+
+
+def _oldest_non_pensioner_person(c: Ctx, sex: str) -> Person | None:
+    """The earliest-born non-pensioner of that sex (ties: the greatest IIN): the one the pension age
+    reaches first, chosen by birth date so that the choice never moves with time."""
+    key = "_oldest_" + sex
+    memo = c.__dict__  # two indicators per sex ask
+    if key not in memo:
+        cands = [p for p in c.people if p.m.sex == sex and p.m.employment != "pensioner"]
+        memo[key] = max(cands, key=lambda p: (-p.m.birth_date.toordinal(), p.m.iin)) if cands else None
+    return memo[key]  # type: ignore[no-any-return]
+
+
+def _record_years(sex: str) -> Callable[[Ctx], int]:
+    def fn(c: Ctx) -> int:
+        p = _oldest_non_pensioner_person(c, sex)
+        return (p.m.pension_record_years or 0) if p is not None else 0
+
+    return fn
+
+
+def _record_known(sex: str) -> Callable[[Ctx], bool]:
+    def fn(c: Ctx) -> bool:
+        p = _oldest_non_pensioner_person(c, sex)
+        return p is not None and p.m.pension_record_years is not None
+
+    return fn
+
+
+for _sex in ("male", "female"):
+    indicator(
+        f"oldest_{_sex}_non_pensioner_record_years",
+        "number",
+        "years",
+        f"Basic-pension participation record in years of the oldest {_sex} non-pensioner (0 when unknown or none)",
+        ENPF,
+        sex_dependent=True,
+    )(_record_years(_sex))
+    indicator(
+        f"oldest_{_sex}_non_pensioner_record_known",
+        "bool",
+        "flag",
+        f"The participation record of the oldest {_sex} non-pensioner is known",
+        ENPF,
+        sex_dependent=True,
+    )(_record_known(_sex))
+
+
+def _nf_saver(c: Ctx) -> Callable[[Person], bool]:
+    def pred(p: Person) -> bool:
+        return (p.m.citizenship == "citizen" and 216 <= p.age_months < 228
+                and p.m.birth_date >= NF_FIRST_COHORT)
+
+    return pred
+
+
+@indicator(
+    "nf_savers_turned_18_last_12m",
+    "number",
+    "persons",
+    "Citizens born in 2006 or later (participants since the first accrual) who turned 18 in the last 12 months",
+    ENPF_NF,
+    clocks=_ages(216, 228),
+)
+def _nf_savers(c: Ctx) -> int:
+    return c.count(_nf_saver(c))
+
+
+@indicator(
+    "nf_participants_under_18",
+    "number",
+    "persons",
+    "Citizens under 18 (participants of the National Fund for Children)",
+    ENPF_NF,
+    clocks=_ages(216),
+)
+def _nf_participants(c: Ctx) -> int:
+    return c.count(lambda p: p.m.citizenship == "citizen" and 0 <= p.age_months < 216)
+
+
+@indicator("housing_record", "bool", "flag", "The family's housing costs and dwelling are on record", HOUSING)
+def _housing_record(c: Ctx) -> bool:
+    return c.family.housing is not None
+
+
+@indicator(
+    "housing_costs_within_norms_kzt",
+    "number",
+    "KZT",
+    "Monthly housing costs within the consumption norms (0 when not on record)",
+    HOUSING,
+)
+def _housing_costs(c: Ctx) -> float:
+    h = c.family.housing
+    return _money(h.costs_within_norms_kzt) if h is not None else 0.0
+
+
+@indicator(
+    "housing_dwelling_eligible",
+    "bool",
+    "flag",
+    "The dwelling is the family's only owned home or rented from the state housing stock",
+    HOUSING,
+)
+def _housing_dwelling(c: Ctx) -> bool:
+    h = c.family.housing
+    return h is not None and h.dwelling in ("only_owned_home", "state_rental")
+
+
+# --- survivors: dependants by pension age, a carer, the ГФСС survivor payment -------------------------
+
+
+def _elders(sex: str, months: int) -> Callable[[Ctx], int]:
+    def fn(c: Ctx) -> int:
+        if not c.breadwinner_deaths:
+            return 0
+        return c.count(lambda p: p.m.relation in ("head", "spouse", "parent") and p.m.sex == sex
+                       and p.age_months >= months)
+
+    return fn
+
+
+indicator(
+    "survivor_elders_men_63_plus",
+    "number",
+    "persons",
+    "After a breadwinner's death: surviving head, spouse or parents who are men aged 63 or over (0 otherwise)",
+    CIVIL,
+    sex_dependent=True,
+    clocks=(Clock("death"), Clock("birth", (63 * 12,))),
+)(_elders("male", 63 * 12))
+for _months, _label in ((61 * 12, "61"), (61 * 12 + 6, "61_5"), (62 * 12, "62"), (62 * 12 + 6, "62_5"),
+                        (63 * 12, "63")):
+    indicator(
+        f"survivor_elders_women_{_label}_plus",
+        "number",
+        "persons",
+        f"After a breadwinner's death: surviving head, spouse or parents who are women aged {_label.replace('_', '.')}"
+        " or over (0 otherwise; the rules pick the age in force)",
+        CIVIL,
+        sex_dependent=True,
+        clocks=(Clock("death"), Clock("birth", (_months,))),
+    )(_elders("female", _months))
+
+
+@indicator(
+    "survivor_carer_of_child_under_8",
+    "number",
+    "persons",
+    "After a breadwinner's death: 1 when a surviving head, spouse or parent raises a child under 8 (0 otherwise)",
+    CIVIL,
+    clocks=(Clock("death"), Clock("birth", (96, 216))),
+)
+def _survivor_carer(c: Ctx) -> int:
+    if not c.breadwinner_deaths:
+        return 0
+    young = any(p.m.relation in BIRTH_ORDER_RELATIONS and 0 <= p.age_months < 96 for p in c.people)
+    adult = any(p.m.relation in ("head", "spouse", "parent") and p.age >= 18 for p in c.people)
+    return 1 if young and adult else 0
+
+
+def _insured_death(c: Ctx) -> model.Deceased | None:
+    """The latest death of an insured head or spouse on or before the as-of date (ties: greatest IIN)."""
+    if not c.family.deceased:
+        return None
+    cands = [d for d in c.breadwinner_deaths if d.gfss_participant]
+    return max(cands, key=lambda d: (d.date_of_death, d.iin)) if cands else None
+
+
+@indicator(
+    "months_since_insured_breadwinner_death",
+    "number",
+    "months",
+    "Completed months since the latest death of an insured head or spouse (999 when none)",
+    GFSS,
+    clocks=(Clock("death", elapsed="months"),),
+)
+def _since_insured_death(c: Ctx) -> int:
+    d = _insured_death(c)
+    return months_between(d.date_of_death, c.as_of) if d else NONE_MONTHS
+
+
+@indicator(
+    "deceased_insured_avg_income_24m_kzt",
+    "number",
+    "KZT",
+    "Average monthly insured income over 24 months of that insured breadwinner (0 when none)",
+    GFSS,
+    optional=True,
+    clocks=(Clock("death"),),
+)
+def _dead_income(c: Ctx) -> float | None:
+    d = _insured_death(c)
+    if d is None:
+        return 0.0
+    v = d.avg_insured_income_24m_kzt
+    return None if v is None else _money(v)
+
+
+@indicator(
+    "deceased_insured_record_months",
+    "number",
+    "months",
+    "Months of social-insurance record of that insured breadwinner (0 when none)",
+    GFSS,
+    optional=True,
+    clocks=(Clock("death"),),
+)
+def _dead_record(c: Ctx) -> int | None:
+    d = _insured_death(c)
+    return 0 if d is None else d.insurance_record_months
+
+
+@indicator(
+    "gfss_survivor_dependants",
+    "number",
+    "persons",
+    "After an insured breadwinner's death: children and siblings under 18 or students under 23, plus one"
+    " surviving parent or spouse caring for a child under 3 (0 otherwise)",
+    GFSS,
+    clocks=(Clock("death"), Clock("birth", (36, 216, 276))),
+)
+def _gfss_dependants(c: Ctx) -> int:
+    if _insured_death(c) is None:
+        return 0
+    young = c.count(_young_dependant)
+    infant = any(p.m.relation in BIRTH_ORDER_RELATIONS and 0 <= p.age_months < 36 for p in c.people)
+    carer = any(p.m.relation in ("head", "spouse") and p.age >= 18 for p in c.people)
+    return young + (1 if infant and carer else 0)
+
+
+
+# Indicators kept for the family record, the caseworkers' screens and population reports, which no
+# rule reads on purpose (`familycard rules lint` names any other indicator no rule reads).
+DESCRIPTIVE = frozenset({
+    "adults", "children_under_18", "children_under_3", "youngest_child_age_months", "elderly_70_plus",
+    "head_age_years", "pensioners", "members_with_disability", "insured_members", "working_age_adults",
+    "able_bodied_adults", "dependants", "months_since_breadwinner_death", "nf_participants_under_18",
+})
 
 
 # --- the public face -----------------------------------------------------------------------------
@@ -915,7 +1394,13 @@ def catalogue_markdown() -> str:
     ]
     for ind in REGISTRY.values():
         notes = ", ".join(
-            n for n, on in (("optional", ind.optional), ("sex-dependent: needs sex_basis", ind.sex_dependent)) if on
+            n
+            for n, on in (
+                ("optional", ind.optional),
+                ("sex-dependent: needs sex_basis", ind.sex_dependent),
+                ("descriptive: read by no rule", ind.name in DESCRIPTIVE),
+            )
+            if on
         )
         if ind.values:
             notes = (notes + "; " if notes else "") + "values: " + ", ".join(ind.values)

@@ -4,6 +4,15 @@ Parameters are data, as in OpenFisca: each has a description, a unit and `values
 date from which a value is in force, each value with its own legal or statistical reference.
 Code asks for the value in force on a date: the latest entry on or before it. A `value: null`
 ends a parameter. No tenge figure lives in code; they all come from here.
+
+Two keyings beyond the date, for values the law sets per region and per quarter (the regional
+quarterly subsistence minimum of АСП, the maslikhats' housing-assistance shares):
+
+- `by_region: {KZ-43: 0.07, ...}` next to `value`: the value for the regions listed, `value` for every
+  other region. The rules read the parameter by name as before; the compiler turns it into a choice
+  on the family's `region`.
+- `period: quarter` on the parameter: every date key must start a quarter (1 January, April, July,
+  October), so a quarterly series cannot drift off its quarters by a typo.
 """
 
 from __future__ import annotations
@@ -17,8 +26,9 @@ from pathlib import Path
 from engine import expr, yamlpos
 from engine.errors import RuleError
 
-PARAM_KEYS = {"description", "unit", "values", "reference", "note"}
-VALUE_KEYS = {"value", "reference", "note", "unconfirmed"}
+PARAM_KEYS = {"description", "unit", "values", "reference", "note", "period"}
+VALUE_KEYS = {"value", "reference", "note", "unconfirmed", "by_region"}
+PERIODS = ("quarter",)
 UNITS = {"KZT", "coefficient", "share", "years", "months", "days", "flag", "text", "count", "percent"}
 
 
@@ -30,6 +40,7 @@ class Entry:
     value: expr.Value | None
     reference: str
     unconfirmed: bool = False
+    by_region: tuple[tuple[str, expr.Value], ...] = ()
 
 
 @dataclass
@@ -75,6 +86,15 @@ class ParameterSet:
     def change_dates(self) -> set[dt.date]:
         """Every date on which some parameter value changes."""
         return {e.start for p in self.params.values() for e in p.entries}
+
+    def regional_at(self, when: dt.date) -> dict[str, tuple[tuple[str, expr.Value], ...]]:
+        """The region-keyed values in force on `when` (name -> (region, value) pairs), where any."""
+        out: dict[str, tuple[tuple[str, expr.Value], ...]] = {}
+        for name, p in self.params.items():
+            e = p.entry_at(when)
+            if e is not None and e.by_region:
+                out[name] = e.by_region
+        return out
 
     def values_at(self, when: dt.date) -> dict[str, tuple[expr.Value, dt.date]]:
         """Every parameter in force on `when`, with the date its value took effect."""
@@ -139,6 +159,9 @@ def _load_one(doc: yamlpos.Located, name: str, body: object, out: ParameterSet) 
         errors.append(
             doc.error((*key, "unit"), "unit", f"unknown unit '{unit}'", expr.suggest(str(unit), sorted(UNITS)))
         )
+    period = body.get("period")
+    if period is not None and period not in PERIODS:
+        errors.append(doc.error((*key, "period"), "period", f"period must be one of {', '.join(PERIODS)}"))
     values = body.get("values")
     if values is not None and not isinstance(values, dict):
         errors.append(doc.error((*key, "values"), "schema", "'values' maps dates (YYYY-MM-DD) to {value, reference}"))
@@ -155,6 +178,8 @@ def _load_one(doc: yamlpos.Located, name: str, body: object, out: ParameterSet) 
         if not isinstance(item, dict):
             errors.append(doc.error(vkey, "schema", "each dated value is {value: ..., reference: ...}"))
             continue
+        if period == "quarter" and (start.day != 1 or start.month not in (1, 4, 7, 10)):
+            errors.append(doc.error(vkey, "period", f"{start} does not start a quarter (this parameter is quarterly)"))
         errors.extend(yamlpos.unknown_keys(doc, vkey, item, VALUE_KEYS, "a dated value"))
         if "value" not in item:
             errors.append(doc.error(vkey, "missing-key", "a dated value needs 'value' (null ends the parameter)"))
@@ -171,9 +196,32 @@ def _load_one(doc: yamlpos.Located, name: str, body: object, out: ParameterSet) 
                     doc.error((*vkey, "value"), "type-mismatch", f"value is a {typed[1]}, earlier ones are {ptype}s")
                 )
             ptype = ptype or typed[1]
+        regional: list[tuple[str, expr.Value]] = []
+        raw_regions = item.get("by_region")
+        if raw_regions is not None:
+            from engine.model import REGIONS  # the snapshot's region codes (ISO 3166-2:KZ)
+
+            if not isinstance(raw_regions, dict) or not raw_regions:
+                errors.append(doc.error((*vkey, "by_region"), "schema", "'by_region' maps region codes to values"))
+                raw_regions = {}
+            for code, rv in raw_regions.items():
+                if code not in REGIONS:
+                    errors.append(doc.error((*vkey, "by_region", code), "unknown-value",
+                                            f"'{code}' is not a region code", expr.suggest(str(code), list(REGIONS))))
+                    continue
+                rt = _typed(rv)
+                if rt is None or typed is None or rt[1] != typed[1]:
+                    errors.append(doc.error((*vkey, "by_region", code), "type-mismatch",
+                                            "a regional value has the type of 'value'"))
+                    continue
+                regional.append((str(code), rt[0]))
         entries.append(
             Entry(
-                start, typed[0] if typed else None, str(item.get("reference", "")), bool(item.get("unconfirmed", False))
+                start,
+                typed[0] if typed else None,
+                str(item.get("reference", "")),
+                bool(item.get("unconfirmed", False)),
+                tuple(sorted(regional)),
             )
         )
     if not entries and values is not None:

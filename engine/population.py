@@ -143,7 +143,7 @@ def run_partition(task: Task) -> PartResult:
     lay = layout(pop)  # members contiguous per family: for the indicators and for next_change
     ind = vind.compute(pop, task.as_of, compiled.indicator_names, lay)
     t2 = time.perf_counter()
-    results = run.decide(compiled, ind)
+    results = run.decide(compiled, ind, run.iin_flags(compiled, pop, task.as_of, ind))
     t3 = time.perf_counter()
     next_change = vclocks.next_change(eng.schedule(task.as_of), pop, task.as_of, lay)
     results = results.with_columns(next_change)

@@ -207,10 +207,13 @@ def compare_partition(task: Task) -> PartResult:
     if task.as_of == task.reform_as_of:
         names = list(dict.fromkeys([*base_c.indicator_names, *ref_c.indicator_names]))
         ind = vind.compute(pop, task.as_of, names)
-        base, ref = run.decide(base_c, ind), run.decide(ref_c, ind)
+        base = run.decide(base_c, ind, run.iin_flags(base_c, pop, task.as_of, ind))
+        ref = run.decide(ref_c, ind, run.iin_flags(ref_c, pop, task.as_of, ind))
     else:
-        base = run.decide(base_c, vind.compute(pop, task.as_of, base_c.indicator_names))
-        ref = run.decide(ref_c, vind.compute(pop, task.reform_as_of, ref_c.indicator_names))
+        ind = vind.compute(pop, task.as_of, base_c.indicator_names)
+        base = run.decide(base_c, ind, run.iin_flags(base_c, pop, task.as_of, ind))
+        ind = vind.compute(pop, task.reform_as_of, ref_c.indicator_names)
+        ref = run.decide(ref_c, ind, run.iin_flags(ref_c, pop, task.reform_as_of, ind))
     t2 = time.perf_counter()
     s = sides(base_c, ref_c)
     ch = changes(base, ref, s)

@@ -24,8 +24,12 @@ from engine.decision import Period, Texts
 from engine.errors import RuleError
 
 BENEFIT_KEYS = {
-    "id", "name", "legal_basis", "sources", "period", "proactive", "sex_basis", "description", "versions", "note"
+    "id", "name", "legal_basis", "sources", "period", "proactive", "sex_basis", "description", "versions", "note",
+    "rounding", "currency", "withholding",
 }
+ROUNDINGS = ("half_up", "half_even", "up", "down")
+# Currencies an amount may be stated in: tenge, or US dollars (the National Fund for Children's claims).
+CURRENCIES = ("KZT", "USD")
 VERSION_KEYS = {"effective", "let", "conditions", "amount", "review", "requires", "missing", "note"}
 AMOUNT_KEYS = {"formula", "cases", "text"}
 CASE_KEYS = {"id", "when", "formula", "text"}
@@ -125,6 +129,13 @@ class Benefit:
     # the analysts' source tags ([S6]...), which stay out of every citizen-facing text.
     basis: Texts | None = None
     sources: str = ""
+    # How this benefit's amount is rounded (None: the `amount_rounding` parameter), and its currency:
+    # a KZT amount is rounded to whole tenge; another currency's to its cents (see `explain.amount`).
+    rounding: str | None = None
+    currency: str = "KZT"
+    # A parameter naming the share withheld from the assigned (gross) amount, shown as a deduction
+    # (the 10% pension contribution of the ГФСС working-capacity payment); the amount stays gross.
+    withholding: str | None = None
 
     def version_at(self, when: dt.date) -> Version | None:
         """The version in force on `when`."""
@@ -375,6 +386,17 @@ def _load_benefit(ctx: _Ctx, doc: yamlpos.Located) -> Benefit | None:
             )
         )
     sex_basis = data.get("sex_basis")
+    rounding = data.get("rounding")
+    if rounding is not None and rounding not in ROUNDINGS:
+        ctx.errors.append(doc.error(("rounding",), "rounding", f"rounding must be one of {', '.join(ROUNDINGS)}",
+                                    expr.suggest(str(rounding), list(ROUNDINGS))))
+    withholding = data.get("withholding")
+    if withholding is not None and str(withholding) not in ctx.params.params:
+        ctx.errors.append(doc.error(("withholding",), "unknown-name", f"unknown parameter '{withholding}'",
+                                    expr.suggest(str(withholding), list(ctx.params.params))))
+    currency = data.get("currency", "KZT")
+    if currency not in CURRENCIES:
+        ctx.errors.append(doc.error(("currency",), "currency", f"currency must be one of {', '.join(CURRENCIES)}"))
     versions: list[Version] = []
     raw_versions = data.get("versions")
     if raw_versions is not None and (not isinstance(raw_versions, list) or not raw_versions):
@@ -398,6 +420,9 @@ def _load_benefit(ctx: _Ctx, doc: yamlpos.Located) -> Benefit | None:
         doc.path,
         basis,
         " ".join(str(sources).split()) if sources else "",
+        str(rounding) if rounding else None,
+        str(currency),
+        str(withholding) if withholding else None,
     )
     _check_sex_basis(ctx, benefit)
     return benefit

@@ -18,13 +18,15 @@ import numpy.typing as npt
 import polars as pl
 
 from engine import model
-from synthetic import deaths, households, iins, incomes, naming, people, regions
+from synthetic import deaths, households, iins, incomes, legal, naming, people, regions
 
 FAMILY_SCHEMA: dict[str, pl.DataType] = {
     "family_id": pl.Utf8(),
     "region": pl.Utf8(),
     "non_mortgage_outstanding": pl.Float64(),
     "median_income_kzt": pl.Float64(),
+    "housing_costs_within_norms_kzt": pl.Float64(),
+    "housing_dwelling": pl.Utf8(),
 }
 MEMBER_SCHEMA: dict[str, pl.DataType] = {
     "family_id": pl.Utf8(),
@@ -46,6 +48,11 @@ MEMBER_SCHEMA: dict[str, pl.DataType] = {
     "insurance_record_months": pl.Int32(),
     "maternity_leave_days": pl.Int32(),
     "job_lost_on": pl.Date(),
+    "disability_cause": pl.Utf8(),
+    "work_capacity_loss_pct": pl.Int16(),
+    "work_capacity_loss_since": pl.Date(),
+    "pension_record_years": pl.Int16(),
+    "professional_foster_parent": pl.Boolean(),
     "first_name": pl.Utf8(),
     "last_name": pl.Utf8(),
     "patronymic": pl.Utf8(),
@@ -58,6 +65,8 @@ DECEASED_SCHEMA: dict[str, pl.DataType] = {
     "employment": pl.Utf8(),
     "gfss_participant": pl.Boolean(),
     "received_benefit_or_pension": pl.Boolean(),
+    "avg_insured_income_24m_kzt": pl.Float64(),
+    "insurance_record_months": pl.Int32(),
 }
 NAME_COLUMNS = ("first_name", "last_name", "patronymic")
 
@@ -118,14 +127,15 @@ def generate(
     with_names: bool = True,
 ) -> Chunk:
     """Generate families `first_family` .. `first_family + n - 1` (0-based) as one chunk."""
-    streams = np.random.SeedSequence([seed, chunk_no]).spawn(5)
-    rng_h, rng_p, rng_i, rng_d, rng_n = (np.random.default_rng(s) for s in streams)
+    streams = np.random.SeedSequence([seed, chunk_no]).spawn(6)  # the sixth only for `legal`
+    rng_h, rng_p, rng_i, rng_d, rng_n, rng_l = (np.random.default_rng(s) for s in streams)
     h = households.generate(n, rng_h)
     as_of_day = (as_of - dt.date(1970, 1, 1)).days
     birth_days = as_of_day - h.age_days
     st = people.assign(h, birth_days, as_of, rng_p)
     money = incomes.assign(h, st, rng_i)
     dead = deaths.generate(h, rng_d)
+    lg = legal.assign(h, st.has_disability, st.since_childhood, st.gfss, dead.gfss, n, rng_l)
 
     member_iins = iins.numbers(birth_days, h.male, counter.ranks(birth_days, h.male))
     dead_birth = as_of_day - dead.age_days
@@ -138,13 +148,16 @@ def generate(
             "region": _labels(regions.CODES, h.region),
             "non_mortgage_outstanding": money.loans,
             "median_income_kzt": money.median_income,
+            "housing_costs_within_norms_kzt": pl.Series(lg.housing_costs, nan_to_null=True),
+            "housing_dwelling": _labels(("", *model.DWELLINGS), lg.dwelling + 1).set(
+                pl.Series(lg.dwelling < 0), None),
         },
         schema=FAMILY_SCHEMA,
     )
     columns: dict[str, pl.Series | npt.NDArray[np.generic]] = {
         "family_id": ids.gather(h.fam),
         "iin": iins.to_strings(member_iins),
-        "relation": _labels(households.ROLE_NAMES, h.role),
+        "relation": _labels(households.ROLE_NAMES, h.role).set(pl.Series(lg.ward), "ward"),
         "birth_date": _dates(birth_days),
         "sex": _labels(("female", "male"), h.male.astype(np.int64)),
         "citizenship": _labels(model.CITIZENSHIPS, st.citizenship),
@@ -161,6 +174,11 @@ def generate(
         "insurance_record_months": _nullable_int(st.insurance_months, pl.Int32()),
         "maternity_leave_days": _nullable_int(st.maternity_days, pl.Int32()),
         "job_lost_on": _dates(as_of_day - st.job_lost_days_ago, st.job_lost_days_ago < 0),
+        "disability_cause": _labels(("", *model.CAUSES), lg.cause + 1).set(pl.Series(lg.cause < 0), None),
+        "work_capacity_loss_pct": _nullable_int(lg.wcl_pct, pl.Int16()),
+        "work_capacity_loss_since": _dates(as_of_day - lg.wcl_days_ago, lg.wcl_days_ago < 0),
+        "pension_record_years": _nullable_int(lg.record_years, pl.Int16()),
+        "professional_foster_parent": lg.foster_parent,
     }
     if with_names:
         first, last, patronymic = naming.assign(h, rng_n)
@@ -177,6 +195,8 @@ def generate(
             "employment": _labels(model.EMPLOYMENTS, dead.employment),
             "gfss_participant": dead.gfss,
             "received_benefit_or_pension": dead.received_benefit,
+            "avg_insured_income_24m_kzt": pl.Series(lg.dead_avg_24m, nan_to_null=True),
+            "insurance_record_months": _nullable_int(lg.dead_record, pl.Int32()),
         },
         schema=DECEASED_SCHEMA,
     )

@@ -28,6 +28,9 @@ _OPTIONAL = (
     "insurance_record_months",
     "maternity_leave_days",
     "job_lost_on",
+    "work_capacity_loss_pct",
+    "work_capacity_loss_since",
+    "pension_record_years",
 )
 _MEMBER_COLUMNS = tuple(c for c in chunk.MEMBER_SCHEMA if c not in chunk.NAME_COLUMNS)
 
@@ -48,6 +51,8 @@ def _member(row: dict[str, Any]) -> dict[str, Any]:
     disability = None
     if row["has_disability"]:
         disability = {"group": row["disability_group"], "since_childhood": bool(row["disability_since_childhood"])}
+        if row["disability_cause"] is not None:
+            disability["cause"] = row["disability_cause"]
     out: dict[str, Any] = {
         "iin": row["iin"],
         "relation": row["relation"],
@@ -64,6 +69,8 @@ def _member(row: dict[str, Any]) -> dict[str, Any]:
     for name in _OPTIONAL:
         if row[name] is not None:
             out[name] = _plain(row[name])
+    if row["professional_foster_parent"]:
+        out["professional_foster_parent"] = True
     return out
 
 
@@ -75,6 +82,7 @@ def _deceased(row: dict[str, Any]) -> dict[str, Any]:
         "employment": row["employment"],
         "gfss_participant": bool(row["gfss_participant"]),
         "received_benefit_or_pension": bool(row["received_benefit_or_pension"]),
+        **{k: _plain(row[k]) for k in ("avg_insured_income_24m_kzt", "insurance_record_months") if row[k] is not None},
     }
 
 
@@ -103,6 +111,8 @@ def frames_to_snapshots(
             "loans": {"non_mortgage_outstanding": _amount(fam["non_mortgage_outstanding"])},
             "median_income_kzt": None if median is None else _amount(median),
             "deceased": dead.get(family_id, []),
+            **({"housing": {"costs_within_norms_kzt": _amount(fam["housing_costs_within_norms_kzt"]),
+                            "dwelling": fam["housing_dwelling"]}} if fam["housing_dwelling"] is not None else {}),
         }
     if pending is not None:
         raise ValueError(f"member of unknown family {pending['family_id']} (members must follow the families)")

@@ -59,6 +59,7 @@ class Comparison:
     decisions: int = 0
     full_evaluations: int = 0
     next_changes: int = 0
+    findings: int = 0  # families with IIN digits disagreeing with the registry (compared as whole answers)
     mismatches: list[Mismatch] = field(default_factory=list)
     statuses: Counter[tuple[str, str]] = field(default_factory=Counter)
     reasons: Counter[str] = field(default_factory=Counter)
@@ -129,6 +130,12 @@ def compare(engine: Engine, population: tables.Tables, dates: Sequence[dt.date],
 
 def _one(engine: Engine, prog: compiler.Program, family: model.Family, as_of: dt.date, row: dict[str, object],
          out: Comparison, full: bool) -> None:
+    if model.iin_disagreements(family):
+        # IIN digits that disagree with the registry: the review reason comes from deciding the family
+        # a second time (`engine.data_quality`), so the whole answers are compared, both backends.
+        _with_findings(engine, family, as_of, row, out)
+        out.full_evaluations += full  # (whole answers are what a full evaluation compares)
+        return
     t0 = time.perf_counter()
     values = indicators.compute_some(family, as_of, prog.indicator_names)
     env = compiler.environment(prog, values)
@@ -172,3 +179,18 @@ def _one(engine: Engine, prog: compiler.Program, family: model.Family, as_of: dt
                                                                               by_explain.wellbeing.score) == got_wb):
             out.mismatches.append(Mismatch(fid, as_of, "wellbeing (full)", by_durable.wellbeing.level,
                                            by_explain.wellbeing.level, got_wb))
+
+
+def _with_findings(engine: Engine, family: model.Family, as_of: dt.date, row: dict[str, object],
+                   out: Comparison) -> None:
+    by_durable = engine.evaluate(family, as_of, "durable")
+    by_explain = engine.evaluate(family, as_of, "explain")
+    out.findings += 1
+    for dd, de in zip(by_durable.decisions, by_explain.decisions, strict=True):
+        out.decisions += 1
+        got = (str(row[f"{dd.benefit}.status"]), int(row[f"{dd.benefit}.amount_kzt"]),  # type: ignore[call-overload]
+               str(row[f"{dd.benefit}.review_reasons"]))
+        out.statuses[(dd.benefit, de.status)] += 1
+        out.reasons.update(de.review_reasons)
+        if not (_triple(dd) == _triple(de) == got):
+            out.mismatches.append(Mismatch(family.family_id, as_of, dd.benefit, _triple(dd), _triple(de), got))

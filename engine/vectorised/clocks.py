@@ -5,7 +5,7 @@ decision could differ with no new fact. This is the same date for every family a
 same `clocks.Schedule` (worked out from the compiled rules of the epoch), so a population run
 writes, next to each family's decisions, the day the scheduler must look at it again.
 
-Per anchor (each member's birth date and job loss, each death) the completed months at `as_of`
+Per anchor (each member's birth date, job loss and loss of working capacity, each death) the completed months at `as_of`
 are counted as `indicators.months_between` does, the first threshold of the anchor's kind above
 them is found by a binary search in the sorted thresholds (every next month for a `monthly`
 kind), and the date is built with exactly `clocks.add_months`' rule: the same day of the month
@@ -114,10 +114,15 @@ def next_change(sched: clocks.Schedule, population: Tables, as_of: dt.date, lay:
         return _to_date(best, "next_change")
     births = ticks_of(sched, "birth", mem.get_column("birth_date"), as_of)
     best = np.minimum(best, np.minimum.reduceat(births, lay.starts))  # every family has a member (layout)
-    lost = mem.get_column("job_lost_on")
-    rows = np.flatnonzero(lost.is_not_null().to_numpy())
-    if len(rows):
-        np.minimum.at(best, lay.fidx[rows], ticks_of(sched, "job_loss", lost.gather(rows), as_of))
+    dated: tuple[tuple[str, indicators.Anchor], ...] = (
+        ("job_lost_on", "job_loss"), ("work_capacity_loss_since", "capacity_loss")
+    )
+    for column, kind in dated:
+        # (as `clocks.anchors`: a member's job loss, and the date МСЭ set a loss of working capacity)
+        since = mem.get_column(column)
+        rows = np.flatnonzero(since.is_not_null().to_numpy())
+        if len(rows):
+            np.minimum.at(best, lay.fidx[rows], ticks_of(sched, kind, since.gather(rows), as_of))
     dec = population.deceased
     if dec.height:
         fidx = family_index(population.families.get_column("family_id"), dec.get_column("family_id"))

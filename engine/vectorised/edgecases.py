@@ -25,10 +25,11 @@ from engine import iin, model
 from engine.vectorised import tables
 
 Ints = npt.NDArray[np.int64]
-HEAD, SPOUSE, CHILD, PARENT, SIBLING, OTHER = range(6)
+HEAD, SPOUSE, CHILD, PARENT, SIBLING, OTHER, STEPCHILD, WARD = range(8)  # indices into model.RELATIONS
 # Month thresholds of the indicators (ages, windows), each hit a day early, on the day and a day late.
 THRESHOLD_MONTHS = (0, 1, 5, 6, 7, 11, 12, 13, 17, 18, 19, 35, 36, 37, 83, 84, 85, 12 * 7, 12 * 18, 12 * 23,
-                    12 * 61, 12 * 61 + 6, 12 * 62, 12 * 63, 12 * 70)
+                    12 * 61, 12 * 61 + 6, 12 * 62, 12 * 62 + 6, 12 * 63, 12 * 70, 96, 95, 97, 12 * 19, 227,
+                    12 * 63 + 6)
 RECORD_MONTHS = (0, 5, 6, 7, 11, 12, 13, 23, 24, 35, 36, 47, 48, 59, 60, 61, 120)
 
 
@@ -111,10 +112,23 @@ def generate(n: int, seed: int, anchors: Sequence[dt.date], money: Sequence[floa
     # Twins: a child born on the same day as the previous child of the family.
     twin = (role == CHILD) & np.r_[False, role[:-1] == CHILD] & (rng.random(total) < 0.08)
     birth = np.where(twin, np.r_[birth[:1], birth[:-1]], birth)
+    # Some children are stepchildren or wards (birth order counts them; the guardian allowance reads wards).
+    kin_draw = rng.random(total)
+    role = np.where((role == CHILD) & (kin_draw < 0.08), STEPCHILD,
+                    np.where((role == CHILD) & (kin_draw > 0.9), WARD, role))
     male = rng.random(total) < 0.5
     offset = rng.integers(0, 1000, n)[fam]
     serial = ((idx_in_fam * 919 + offset) % 1000) * 10
     iin_col = iins(birth, male, serial)
+    # 1% of IINs were issued for other data (a birth date corrected by up to three years, or a sex
+    # changed): legitimate, decided on the registry's data, reviewed where the digits would matter.
+    other = rng.random(total) < 0.01
+    if other.any():
+        shifted = birth[other] - rng.integers(-1100, 1100, int(other.sum())).astype("timedelta64[D]")
+        flipped = np.where(rng.random(int(other.sum())) < 0.3, ~male[other], male[other])
+        replaced = iins(shifted, flipped, serial[other] + 5)
+        for k, row in enumerate(np.flatnonzero(other)):
+            iin_col[row] = replaced[k]
 
     citizenship = np.array(model.CITIZENSHIPS)[rng.choice(4, total, p=[.85, .05, .05, .05])]
     disabled = rng.random(total) < 0.12
@@ -160,6 +174,24 @@ def generate(n: int, seed: int, anchors: Sequence[dt.date], money: Sequence[floa
                     _months_back(anchor_m, rng.integers(0, 9, total), rng.integers(-1, 2, total)),
                     anchor_m - rng.integers(-60, 1100, total).astype("timedelta64[D]"))
     lost_null = rng.random(total) < 0.75
+    causes = np.array(model.CAUSES)[rng.integers(0, len(model.CAUSES), total)]
+    cause_null = ~disabled | (rng.random(total) < 0.5)
+    wcl = rng.random(total) < 0.08
+    wcl_pct = np.where(rng.random(total) < 0.6, np.array([30, 31, 45, 60, 99, 100])[rng.integers(0, 6, total)],
+                       rng.integers(30, 101, total))
+    wcl_since = np.where(rng.random(total) < 0.8,
+                         _months_back(anchor_m, np.array(RECORD_MONTHS)[rng.integers(0, len(RECORD_MONTHS), total)],
+                                      rng.integers(-1, 2, total)),
+                         anchor_m + rng.integers(1, 90, total).astype("timedelta64[D]"))
+    record_years = np.where(rng.random(total) < 0.6,
+                            np.array([0, 9, 10, 11, 20, 33, 34, 35, 40, 50])[rng.integers(0, 10, total)],
+                            rng.integers(0, 60, total))
+    record_years_null = rng.random(total) < 0.3
+    foster = (rng.random(total) < 0.04) & np.isin(role, [HEAD, SPOUSE])
+    # In a professional foster family the children are placed wards (some families above the cap of 4).
+    fam_foster = np.zeros(n, dtype=bool)
+    fam_foster[fam[foster]] = True
+    role = np.where((role == CHILD) & fam_foster[fam], WARD, role)
 
     members = pl.DataFrame({
         "family_id": np.char.add(f"EDGE{seed}-", np.char.zfill(np.arange(n).astype(str), 7))[fam],
@@ -183,6 +215,12 @@ def generate(n: int, seed: int, anchors: Sequence[dt.date], money: Sequence[floa
         "insurance_record_months": pl.Series(record.astype(np.int32)).scatter(np.flatnonzero(record_null), None),
         "maternity_leave_days": pl.Series(mat_days.astype(np.int32)).scatter(np.flatnonzero(mat_null), None),
         "job_lost_on": pl.Series(lost).cast(pl.Date).scatter(np.flatnonzero(lost_null), None),
+        "disability_cause": pl.Series(causes).scatter(np.flatnonzero(cause_null), None),
+        "work_capacity_loss_pct": pl.Series(wcl_pct.astype(np.int16)).scatter(np.flatnonzero(~wcl), None),
+        "work_capacity_loss_since": pl.Series(wcl_since).cast(pl.Date).scatter(np.flatnonzero(~wcl), None),
+        "pension_record_years": pl.Series(record_years.astype(np.int16)).scatter(np.flatnonzero(record_years_null),
+                                                                                   None),
+        "professional_foster_parent": foster,
     }).with_columns(pl.col("awards").list.unique(maintain_order=True))
     fid = members.get_column("family_id").unique(maintain_order=True)
 
@@ -192,11 +230,17 @@ def generate(n: int, seed: int, anchors: Sequence[dt.date], money: Sequence[floa
     loans = np.where(rng.random(n) < 0.6, 0.0,
                      np.where(rng.random(n) < 0.5, np.round(rng.uniform(0, 2_000_000, n)),
                               np.round(rng.uniform(0, 2_000_000, n), 3)))
+    housed = rng.random(n) < 0.25
+    costs = np.where(rng.random(n) < 0.5, rng.integers(0, 120_000, n).astype(np.float64),
+                     np.round(rng.uniform(0, 120_000, n), 2))
+    dwelling = np.array(model.DWELLINGS)[rng.integers(0, len(model.DWELLINGS), n)]
     families = pl.DataFrame({
         "family_id": fid,
         "region": np.array(model.REGIONS)[rng.integers(0, len(model.REGIONS), n)],
         "non_mortgage_outstanding": loans,
         "median_income_kzt": pl.Series(median, nan_to_null=True),
+        "housing_costs_within_norms_kzt": pl.Series(np.where(housed, costs, np.nan), nan_to_null=True),
+        "housing_dwelling": pl.Series(dwelling).scatter(np.flatnonzero(~housed), None),
     })
 
     has_dead = rng.random(n) < 0.12
@@ -211,11 +255,17 @@ def generate(n: int, seed: int, anchors: Sequence[dt.date], money: Sequence[floa
     deceased = pl.DataFrame({
         "family_id": fid.to_numpy()[dfam] if d else pl.Series([], dtype=pl.String),
         "iin": iins(d_birth, d_male, 9000 + np.arange(d) % 900) if d else pl.Series([], dtype=pl.String),
-        "relation": np.array(model.RELATIONS)[rng.choice(6, d, p=[.35, .35, .1, .1, .05, .05])],
+        "relation": np.array(model.RELATIONS)[rng.choice(6, d, p=[.35, .35, .1, .1, .05, .05])],  # no stepchild, ward
         "date_of_death": pl.Series(dod).cast(pl.Date),
         "employment": np.array(model.EMPLOYMENTS)[rng.integers(0, len(model.EMPLOYMENTS), d)],
         "gfss_participant": rng.random(d) < 0.5,
         "received_benefit_or_pension": rng.random(d) < 0.5,
+        "avg_insured_income_24m_kzt": pl.Series(np.where(rng.random(d) < 0.2, np.nan, np.where(
+            rng.random(d) < 0.5, rng.integers(0, 900_000, d).astype(np.float64),
+            np.round(rng.uniform(0, 900_000, d), 2))), nan_to_null=True),
+        "insurance_record_months": pl.Series(np.where(rng.random(d) < 0.5, np.array(RECORD_MONTHS)[
+            rng.integers(0, len(RECORD_MONTHS), d)], rng.integers(0, 300, d)).astype(np.int32)).scatter(
+            np.flatnonzero(rng.random(d) < 0.15), None),
     }, schema=tables.DECEASED_SCHEMA)
     t = tables.prepare(families.lazy(), members.lazy(), deceased.lazy())
     return t, anchor_idx.astype(np.int64)

@@ -29,7 +29,7 @@ import numpy.typing as npt
 import polars as pl
 
 from engine import indicators
-from engine.vectorised import exact
+from engine.vectorised import tables
 from engine.vectorised.layout import Layout, family_index, layout
 from engine.vectorised.tables import PopulationError, Tables
 
@@ -38,16 +38,20 @@ NONE_MONTHS = indicators.NONE_MONTHS
 MONEY = frozenset({
     "carer_avg_insured_income_24m_kzt", "maternity_avg_income_12m_kzt", "job_loser_avg_income_24m_kzt",
     "total_income_kzt", "per_capita_income_kzt", "median_income_kzt", "non_mortgage_loans_kzt",
+    "work_capacity_loss_avg_income_24m_kzt", "housing_costs_within_norms_kzt", "deceased_insured_avg_income_24m_kzt",
 })
 RATIO = frozenset({"oldest_male_non_pensioner_age_years", "oldest_female_non_pensioner_age_years",
-                   "dependency_ratio"})
+                   "dependency_ratio", "work_capacity_loss_man_age_years", "work_capacity_loss_woman_age_years"})
 SCALE: dict[str, int] = {n: 2 if n in MONEY else 4 if n in RATIO else 0
                          for n, i in indicators.REGISTRY.items() if i.kind == "number"}
 # Largest absolute value of each number's integers, from the limits `tables.validate` enforces
 # (amounts at most 1e12 tenge per person or family, at most 255 members): sizes fixed-point types.
-_SMALL = {"maternity_leave_days": 366, "job_loser_insurance_months": 900}
+_SMALL = {"maternity_leave_days": 366, "job_loser_insurance_months": 900, "work_capacity_loss_record_months": 900,
+          "deceased_insured_record_months": 900, "work_capacity_loss_pct": 100,
+          "oldest_male_non_pensioner_record_years": 80, "oldest_female_non_pensioner_record_years": 80}
 _MONTHS = {"youngest_child_age_months", "months_since_insured_job_loss", "months_since_breadwinner_death",
-           "months_since_death_of_recipient", "head_age_years"}
+           "months_since_death_of_recipient", "head_age_years", "months_since_work_capacity_loss",
+           "months_since_insured_breadwinner_death"}
 BOUND: dict[str, int] = {
     n: (10**17 if n == "total_income_kzt" else 10**14) if n in MONEY else 10**8 if n in RATIO
     else _SMALL.get(n, 10**5 if n in _MONTHS else 255) for n in SCALE
@@ -75,12 +79,21 @@ def _between(e: pl.Expr, lo: int, hi: int) -> pl.Expr:
     return (e >= lo) & (e < hi)
 
 
+# The cause as `model.Disability.effective_cause` reads it: the stated one, else from `since_childhood`.
+cause = (pl.when(pl.col("disability_cause").is_not_null()).then(pl.col("disability_cause"))
+         .when(pl.col("disability_since_childhood")).then(pl.lit("since_childhood")).otherwise(pl.lit("general")))
+ward = (pl.col("relation") == "ward") & (age < 18)
+kin = pl.col("relation").is_in(sorted(indicators.BIRTH_ORDER_RELATIONS))
+young_dependant = (pl.col("relation").is_in(sorted(indicators.YOUNG_DEPENDANT_RELATIONS))
+                   & ((age < 18) | ((age < 23) & fts)))
+
+
 def _adult_general(g: int) -> pl.Expr:
-    return (age >= 18) & dis & ~pl.col("disability_since_childhood") & (grp == g)
+    return (age >= 18) & dis & (cause == "general") & (grp == g)
 
 
 def _childhood(g: int) -> pl.Expr:
-    return dis & (grp == g) & (_between(age, 7, 18) | ((age >= 18) & pl.col("disability_since_childhood")))
+    return dis & (grp == g) & (_between(age, 7, 18) | ((age >= 18) & (cause == "since_childhood")))
 
 
 # Indicators that count the members matching a predicate.
@@ -100,7 +113,7 @@ COUNTS: dict[str, pl.Expr] = {
     **{f"disabled_adult_general_group_{g}": _adult_general(g) for g in (1, 2, 3)},
     **{f"disabled_childhood_group_{g}": _childhood(g) for g in (1, 2, 3)},
     "disabled_children_under_7": dis & (age < 7),
-    "disabled_children_under_18": dis & child & (age < 18),
+    "disabled_children_under_18": dis & pl.col("relation").is_in(["child", "ward"]) & (age < 18),
     "disabled_children_7_17_without_group": dis & (grp == 0) & _between(age, 7, 18),
     "disabled_group_1_or_2": dis & grp.is_in([1, 2]),
     "insured_members": pl.col("gfss_participant"),
@@ -111,6 +124,13 @@ COUNTS: dict[str, pl.Expr] = {
                            & ~emp.is_in(["childcare_leave", "pensioner", "student"])),
     "income_earners": income > 0,
     "dependants": (income == 0) & ((age < 18) | ((age < 23) & fts) | (emp == "pensioner") | dis),
+    "wards_under_18": ward,
+    "stepchildren_under_18": (pl.col("relation") == "stepchild") & (age < 18),
+    "professional_foster_parents": pl.col("professional_foster_parent"),
+    "disabled_adults_cause_unconfirmed": dis & (age >= 18) & cause.is_in(sorted(indicators.UNCONFIRMED_CAUSES)),
+    "nf_savers_turned_18_last_12m": ((pl.col("citizenship") == "citizen") & _between(am, 216, 228)
+                                     & (pl.col("birth_date") >= indicators.NF_FIRST_COHORT)),
+    "nf_participants_under_18": (pl.col("citizenship") == "citizen") & _between(am, 0, 216),
 }
 # Counts behind the other indicators (name -> predicate).
 HELPERS: dict[str, pl.Expr] = {
@@ -118,8 +138,9 @@ HELPERS: dict[str, pl.Expr] = {
     "_spouses": pl.col("relation") == "spouse",
     "_parent_resident": parent & pl.col("citizenship").is_in(RESIDENT),
     "_non_resident": ~pl.col("citizenship").is_in(RESIDENT),
-    "_survivors": (child & ((age < 18) | ((age < 23) & fts))) | (emp == "pensioner"),
-    "_fraction": income != income.floor(),
+    "_survivors": young_dependant,
+    "_group1_adult": dis & (age >= 18) & (grp == 1),
+    "_able_carer": (age >= 18) & ~(dis & grp.is_in([1, 2])),
 }
 # Counts over children in birth order (computed on the children of families with an infant).
 ORDERED = ("infants_order_1", "infants_order_2", "infants_order_3", "infants_order_4plus", "births_last_12m",
@@ -132,7 +153,23 @@ SPECIAL = frozenset({
     "total_income_kzt", "per_capita_income_kzt", "dependency_ratio", "median_income_kzt", "non_mortgage_loans_kzt",
     "has_non_mortgage_loan", "altyn_alqa_mothers", "kumis_alqa_mothers", "deceased_breadwinners",
     "months_since_breadwinner_death", "survivor_dependants", "months_since_death_of_recipient",
+    "guardian_wards_under_18", "foster_wards_under_18", "group_1_adults_with_family_carer",
+    "housing_record", "housing_costs_within_norms_kzt", "housing_dwelling_eligible", "median_income_known",
+    "oldest_male_non_pensioner_record_years", "oldest_female_non_pensioner_record_years",
+    "oldest_male_non_pensioner_record_known", "oldest_female_non_pensioner_record_known",
 })
+# Indicators of rare situations (a degree of lost working capacity, a death in the family), computed by
+# `engine.indicators` itself for the few families concerned; every other family gets the stated default.
+RARE_CAPACITY = {"work_capacity_loss_members": 0, "work_capacity_loss_pct": 0,
+                 "months_since_work_capacity_loss": NONE_MONTHS, "work_capacity_loss_avg_income_24m_kzt": 0,
+                 "work_capacity_loss_record_months": 0, "work_capacity_loss_man_age_years": 0,
+                 "work_capacity_loss_woman_age_years": 0}
+RARE_DEATHS = {"survivor_elders_men_63_plus": 0, **{f"survivor_elders_women_{x}_plus": 0
+                                                    for x in ("61", "61_5", "62", "62_5", "63")},
+               "survivor_carer_of_child_under_8": 0, "months_since_insured_breadwinner_death": NONE_MONTHS,
+               "deceased_insured_avg_income_24m_kzt": 0, "deceased_insured_record_months": 0,
+               "gfss_survivor_dependants": 0}
+SPECIAL = SPECIAL | frozenset(RARE_CAPACITY) | frozenset(RARE_DEATHS)
 KNOWN = frozenset(COUNTS) | frozenset(ORDERED) | SPECIAL
 
 
@@ -167,6 +204,12 @@ def _lookup(values: Ints, fn: Callable[[int], int]) -> Ints:
     return table[values - lo]
 
 
+def _lookup_float(values: npt.NDArray[np.float64]) -> Ints:
+    """`_tiyn(indicators._money(v))` for each value, computed once per distinct value."""
+    uniq, inverse = np.unique(values, return_inverse=True)
+    return np.array([_tiyn(indicators._money(float(u))) for u in uniq], dtype=np.int64)[inverse]
+
+
 def _scaled4(x: float) -> int:
     return int(Decimal(repr(round(x, 4))) * 10000)
 
@@ -192,7 +235,8 @@ def compute(t: Tables, as_of: dt.date, wanted: Iterable[str] | None = None, lay:
     ).with_columns(age=pl.col("am") // 12).collect()
     counted = {c: COUNTS[c] for c in COUNTS if c in want}
     counted.update({c: COUNTS[c] for c in ("children_under_18", "infants_under_1_5", "dependants",
-                                           "employed_adults", "family_size")})
+                                           "employed_adults", "family_size", "professional_foster_parents",
+                                           "wards_under_18")})
     counted.update(HELPERS)
     counts = _counts(mem, lay, counted)
     if (counts["_heads"] != 1).any():
@@ -262,7 +306,7 @@ class Special:
             return {name: c["_non_resident"] == 0}
         if name == "youngest_child_age_months":
             return {name: self._extreme(child, am, np.minimum, NONE_MONTHS)}
-        if name.startswith("oldest_"):
+        if name.startswith("oldest_") and name.endswith("_age_years"):
             sex = "male" if name.startswith("oldest_male") else "female"
             months = self._extreme((pl.col("sex") == sex) & (emp != "pensioner"), am, np.maximum, None)
             null = months == np.iinfo(np.int64).min
@@ -279,6 +323,8 @@ class Special:
         if name == "dependency_ratio":
             pair = c["dependants"] * 1000 + c["employed_adults"]
             return {name: _lookup(pair, lambda p: _scaled4(p // 1000 / max(1, p % 1000)))}
+        if name == "median_income_known":
+            return {name: self.t.families.get_column("median_income_kzt").is_not_null().to_numpy()}
         if name == "median_income_kzt":
             return {name: _money(self.t.families.get_column("median_income_kzt"))}
         if name in ("non_mortgage_loans_kzt", "has_non_mortgage_loan"):
@@ -291,7 +337,69 @@ class Special:
         if name in ("deceased_breadwinners", "months_since_breadwinner_death", "survivor_dependants",
                     "months_since_death_of_recipient"):
             return self._deaths()
+        if name == "guardian_wards_under_18":
+            return {name: np.where(c["professional_foster_parents"] == 0, c["wards_under_18"], 0)}
+        if name == "foster_wards_under_18":
+            return {name: np.where(c["professional_foster_parents"] > 0, c["wards_under_18"], 0)}
+        if name == "group_1_adults_with_family_carer":
+            # An able adult other than the disabled one: one exists unless every able adult is... none.
+            return {name: np.where(c["_able_carer"] > 0, c["_group1_adult"], 0)}
+        if name.startswith("housing_"):
+            fam = self.t.families
+            dwelling = fam.get_column("housing_dwelling")
+            return {"housing_record": dwelling.is_not_null().to_numpy(),
+                    "housing_costs_within_norms_kzt": _money(fam.get_column("housing_costs_within_norms_kzt")
+                                                             .fill_null(0.0)),
+                    "housing_dwelling_eligible": dwelling.is_in(["only_owned_home", "state_rental"])
+                    .fill_null(False).to_numpy()}
+        if name.startswith(("oldest_male_non_pensioner_record", "oldest_female_non_pensioner_record")):
+            return self._pension_record("male" if name.startswith("oldest_male") else "female")
+        if name in RARE_CAPACITY:
+            lost = pl.col("work_capacity_loss_pct").is_not_null()
+            return self._rare(RARE_CAPACITY, self.mem.select(lost.alias("x")).to_series().to_numpy())
+        if name in RARE_DEATHS:
+            return self._rare(RARE_DEATHS, self._families_with_deceased())
         raise PopulationError(f"no vectorised form for indicator {name}")
+
+    def _pension_record(self, sex: str) -> dict[str, object]:
+        # The earliest-born (ties: the greatest IIN), as `indicators._oldest_non_pensioner_person`.
+        rows = self._best_rows((pl.col("sex") == sex) & (emp != "pensioner"),
+                               (4 * _DAY_OFFSET - _day_key(pl.col("birth_date"))) * _KEY_IIN
+                               + pl.col("iin").cast(pl.Int64))
+        years = self.mem.get_column("pension_record_years").gather(rows)
+        known = self.lay.spread(rows, years.is_not_null().to_numpy().astype(np.int64), 0) > 0
+        return {f"oldest_{sex}_non_pensioner_record_years": self.lay.spread(rows, years.fill_null(0).to_numpy(), 0),
+                f"oldest_{sex}_non_pensioner_record_known": known}
+
+    def _families_with_deceased(self) -> npt.NDArray[np.bool_]:
+        ids = self.t.deceased.get_column("family_id").unique()
+        return np.asarray(self.t.families.get_column("family_id").is_in(ids.implode()).to_numpy(), dtype=bool)
+
+    def _rare(self, defaults: dict[str, int], flag: npt.NDArray[np.bool_]) -> dict[str, object]:
+        """`defaults` for every family, and `engine.indicators` for the families `flag` marks (per member
+        when it has one row per member), through their snapshots."""
+        from engine import model
+        from engine.vectorised.check import subset
+
+        fams = np.unique(self.lay.fidx[np.flatnonzero(flag)]) if len(flag) == len(self.lay.fidx) \
+            else np.flatnonzero(flag)
+        out = {n: np.full(self.n, d, dtype=np.int64) for n, d in defaults.items()}
+        nulls: dict[str, list[int]] = {n: [] for n in defaults}
+        if len(fams):
+            part = subset(self.t, fams.astype(np.int64))
+            for k, snap in zip(fams, tables.to_snapshots(part), strict=True):
+                values = indicators.compute_some(model.Family.model_validate(snap), self.as_of, list(defaults))
+                for n, v in values.items():
+                    if v is None:
+                        nulls[n].append(int(k))
+                    elif n in MONEY:
+                        out[n][k] = int(Decimal(repr(v)).scaleb(2))
+                    elif n in RATIO:
+                        out[n][k] = _scaled4(float(v))
+                    else:
+                        out[n][k] = int(v)
+        return {n: pl.Series(n, out[n], dtype=pl.Int64).scatter(nulls[n], None) if nulls[n] else out[n]
+                for n in defaults}
 
     def _extreme(self, where: pl.Expr, value: pl.Expr, ufunc: np.ufunc, default: int | None) -> Ints:
         """Per-family minimum or maximum of `value` over members where `where` holds."""
@@ -366,14 +474,27 @@ class Special:
                 "job_loser_insurance_months": rec}
 
     def _income(self) -> dict[str, object]:
+        """Total and per-member income in tiyn, exact decimals rounded half-up (`indicators.to_tiyn`).
+
+        Whole-tenge incomes are summed as integers; a family with any fractional or huge income
+        is added up in `Decimal`, as `engine.indicators` does it, member by member.
+        """
         values = self.mem.get_column("monthly_income_kzt").to_numpy()
-        if (self.counts["_fraction"] > 0).any() or (values > 2**50).any():
-            # Non-integral incomes: the order of additions matters, so add as sum() does.
-            total = exact.group_sum(self.lay.fidx, values, self.n)
-        else:
-            total = self.lay.segment_sum(values.astype(np.int64)).astype(np.float64)
-        return {"total_income_kzt": exact.round_scaled(total, 2),
-                "per_capita_income_kzt": exact.round_scaled(total / self.lay.sizes, 2)}
+        big = values > 2**40
+        odd_rows = np.flatnonzero((values != np.floor(values)) | big)
+        whole = np.where(big, 0, values).astype(np.int64)
+        total = self.lay.segment_sum(whole) * 100  # tiyn
+        sizes = self.lay.sizes
+        per_capita = (2 * total + sizes) // (2 * sizes)  # half-up of total / size (non-negative)
+        if len(odd_rows):
+            fams = np.unique(self.lay.fidx[odd_rows])
+            for k in fams:
+                start, size = int(self.lay.starts[k]), int(sizes[k])
+                exact_total = sum((indicators.money_decimal(float(v)) for v in values[start:start + size]),
+                                  Decimal(0))
+                total[k] = _tiyn(indicators.to_tiyn(exact_total))
+                per_capita[k] = _tiyn(indicators.to_tiyn(exact_total / size))
+        return {"total_income_kzt": total, "per_capita_income_kzt": per_capita}
 
     def _awards(self) -> dict[str, object]:
         frame = self.mem.lazy().with_row_index("row").filter(pl.col("awards").list.len() > 0).select(
@@ -390,8 +511,9 @@ class Special:
         """Counts that need birth order: children sorted by (birth date, IIN) within the family."""
         has_infant = self.counts["infants_under_1_5"] > 0  # a birth in the last 12 months is an infant too
         member_has = pl.Series(has_infant[self.lay.fidx])
-        frame = self.mem.lazy().with_row_index("row").filter(child & member_has).select(
-            "row", "am", born=pl.col("birth_date") <= self.as_of,
+        # Birth order among the family's children, stepchildren and wards; only children are counted.
+        frame = self.mem.lazy().with_row_index("row").filter(kin & member_has).select(
+            "row", "am", born=pl.col("birth_date") <= self.as_of, is_child=child,
             key=_day_key(pl.col("birth_date")) * _KEY_IIN + pl.col("iin").cast(pl.Int64)).collect()
         rows = frame.get_column("row").to_numpy().astype(np.int64)
         keys = frame.get_column("key").to_numpy()
@@ -404,8 +526,9 @@ class Special:
         rank = np.arange(len(f)) - np.repeat(starts, np.diff(np.r_[starts, len(f)])) + 1
         months = frame.get_column("am").to_numpy()
         born = frame.get_column("born").to_numpy()
-        infant = (months >= 0) & (months < 18)
-        newborn = (months >= 0) & (months < 12) & born
+        is_child = frame.get_column("is_child").to_numpy()
+        infant = (months >= 0) & (months < 18) & is_child
+        newborn = (months >= 0) & (months < 12) & born & is_child
         preds = {
             "infants_order_1": infant & (rank == 1), "infants_order_2": infant & (rank == 2),
             "infants_order_3": infant & (rank == 3), "infants_order_4plus": infant & (rank >= 4) & (rank < 100),
@@ -445,12 +568,17 @@ class Special:
         }
 
 
+def _tiyn(x: float) -> int:
+    """An indicator's money value (a float holding a whole number of tiyn) as that integer."""
+    return int(Decimal(repr(x)).scaleb(2))
+
+
 def _money(values: pl.Series) -> pl.Series:
-    """round(x, 2) in tiyn, nulls kept (whole tenge directly, the rest through `exact`)."""
+    """`indicators._money` in tiyn, nulls kept (whole tenge directly, the rest as exact decimals)."""
     arr = np.asarray(values.cast(pl.Float64).fill_null(0.0).to_numpy(), dtype=np.float64)
     scaled = (arr * 100).astype(np.int64)
     fraction = np.flatnonzero(arr != np.floor(arr))
     if len(fraction):
-        scaled[fraction] = exact.round_scaled(arr[fraction], 2)
+        scaled[fraction] = _lookup_float(arr[fraction])
     out = pl.Series(values.name, scaled, dtype=pl.Int64)
     return out.scatter(np.flatnonzero(values.is_null().to_numpy()), None) if values.null_count() else out

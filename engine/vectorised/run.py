@@ -8,7 +8,8 @@ whole tenge and the review reasons, decided exactly as `explain.outcome_python` 
 - not in force when the benefit has no version on the date (no triggers then);
 - insufficient data when an indicator under `requires` is unknown (triggers still count);
 - eligible when every condition holds and some amount case applies (the first one is used);
-- the amount is the case formula, floored at 0, rounded by the `amount_rounding` parameter;
+- the amount is the case formula, floored at 0, rounded by the benefit's `rounding` or else the
+  `amount_rounding` parameter (0 tenge for an amount in another currency);
 - the reasons are the triggers that hold plus `insufficient_data`, sorted and de-duplicated.
 
 Output columns per benefit: `<id>.status`, `<id>.amount_kzt`, `<id>.review_reasons` (the reasons
@@ -23,9 +24,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 from itertools import combinations
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 
-from engine import compiler, indicators
+from engine import compiler, data_quality, iin, indicators
 from engine.rulefile import Rulebook
 from engine.vectorised import indicators as vind
 from engine.vectorised import tables
@@ -95,7 +98,7 @@ def _benefit(i: int, cb: compiler.CompiledBenefit, tr: Translator, rounding: str
              ) -> tuple[list[pl.Expr], list[pl.Expr], list[str]]:
     """(first-stage helper columns, final columns, reason values) of one benefit."""
     bid = cb.benefit.id
-    if cb.version is None:
+    if cb.version is None:  # (IIN digits cannot change a decision on a benefit not in force)
         return [], [pl.lit("not_in_force", dtype=STATUS).alias(f"{bid}.status"),
                     pl.lit(0, dtype=pl.Int64).alias(f"{bid}.amount_kzt"),
                     pl.lit("", dtype=pl.Enum([""])).alias(f"{bid}.review_reasons")], [""]
@@ -123,8 +126,12 @@ def _benefit(i: int, cb: compiler.CompiledBenefit, tr: Translator, rounding: str
             + (~pl.col(m) & ~eligible).cast(pl.UInt32) * _STATUS_CODE["not_eligible"])
     status = _gather(STATUSES, STATUS, code)
     exact = pl.max_horizontal(amount, pl.lit(0, dtype=dtype))
-    kzt = round_to(exact, scale, rounding, dtype) * eligible.cast(dtype)
-    flags = [(reason, tr.boolean(node)) for reason, node in cb.triggers] + [(INSUFFICIENT, pl.col(m))]
+    # The benefit's own rounding (`explain.rounding_of`); an amount in another currency pays no tenge.
+    kzt = round_to(exact, scale, cb.benefit.rounding or rounding, dtype) * eligible.cast(dtype)
+    if cb.benefit.currency != "KZT":
+        kzt = pl.lit(0, dtype=dtype)
+    flags = [(reason, tr.boolean(node)) for reason, node in cb.triggers] + [(INSUFFICIENT, pl.col(m)),
+                                                                            (data_quality.REASON, pl.col(f"_iin{i}"))]
     reasons, values = _reasons(bid, flags)
     first = [missing.alias(m), holds.alias(ok), case_no.alias(case)]
     final = [status.alias(f"{bid}.status"), kzt.cast(pl.Int64).alias(f"{bid}.amount_kzt"), reasons]
@@ -171,9 +178,18 @@ def compile_program(program: compiler.Program, book: Rulebook) -> Compiled:
                     {cb.benefit.id: cb.benefit.period for cb in program.benefits}, reasons)
 
 
-def decide(compiled: Compiled, ind: pl.DataFrame) -> pl.DataFrame:
-    """Per-family decisions from an indicator frame (`vectorised.indicators.compute`)."""
-    lf = ind.lazy()
+def decide(compiled: Compiled, ind: pl.DataFrame, flagged: dict[int, npt.NDArray[np.bool_]] | None = None
+           ) -> pl.DataFrame:
+    """Per-family decisions from an indicator frame (`vectorised.indicators.compute`).
+
+    `flagged` (from `iin_flags`) marks, per benefit index, the families whose IIN digits would
+    change that decision: they get the review reason `iin_disagrees_with_registry`, as
+    `engine.api.Engine.assess` gives it.
+    """
+    lf = ind.lazy().with_columns([
+        pl.Series(f"_iin{i}", flagged[i]) if flagged and i in flagged else pl.lit(False).alias(f"_iin{i}")
+        for i in range(len(compiled.benefit_ids))
+    ])
     for stage in compiled.stages:
         if stage:
             lf = lf.with_columns(stage)
@@ -190,4 +206,48 @@ def decide(compiled: Compiled, ind: pl.DataFrame) -> pl.DataFrame:
 def evaluate(compiled: Compiled, population: tables.Tables, as_of: dt.date) -> pl.DataFrame:
     """Indicators, then decisions, for every family of the population as of the date."""
     ind = vind.compute(population, as_of, compiled.indicator_names)
-    return decide(compiled, ind)
+    return decide(compiled, ind, iin_flags(compiled, population, as_of, ind))
+
+
+def iin_disagreeing_members(members: pl.DataFrame) -> npt.NDArray[np.bool_]:
+    """Members whose IIN digits 1-7 disagree with their birth date and sex (`iin.consistency_problem`)."""
+    born = pl.col("birth_date")
+    year = born.dt.year().cast(pl.Int64)
+    century = (pl.when(year < 1900).then(1).when(year < 2000).then(3).otherwise(5)
+               + (pl.col("sex") == "female").cast(pl.Int64))
+    stated = ((year % 100) * 10000 + born.dt.month().cast(pl.Int64) * 100 + born.dt.day().cast(pl.Int64)) * 10 + century
+    digits = pl.col("iin").str.slice(0, 7).cast(pl.Int64, strict=False)
+    out = members.select((digits != stated).fill_null(False)).to_series().to_numpy()
+    return np.asarray(out, dtype=bool)
+
+
+def iin_flags(compiled: Compiled, population: tables.Tables, as_of: dt.date, ind: pl.DataFrame
+              ) -> dict[int, npt.NDArray[np.bool_]]:
+    """Per benefit, the families whose decision would differ with birth dates and sexes read from the
+    IIN digits (`engine.data_quality`): those few families are decided a second time that way."""
+    from engine.vectorised.check import subset
+
+    rows = iin_disagreeing_members(population.members)
+    if not rows.any():
+        return {}
+    ids = population.members.get_column("family_id").filter(pl.Series(rows)).unique()
+    fams = np.flatnonzero(population.families.get_column("family_id").is_in(ids.implode()).to_numpy())
+    part = subset(population, fams.astype(np.int64))
+    implied = [iin.implied(x) for x in part.members.get_column("iin").to_list()]
+    digits = part.members.with_columns(
+        birth_date=pl.Series([d[0] if d else b for d, b in zip(implied, part.members.get_column("birth_date"),
+                                                               strict=True)], dtype=pl.Date),
+        sex=pl.Series([d[1] if d else x for d, x in zip(implied, part.members.get_column("sex"), strict=True)]),
+    )
+    other = tables.Tables(part.families, digits, part.deceased)
+    mine = decide(compiled, ind[fams])
+    theirs = decide(compiled, vind.compute(other, as_of, compiled.indicator_names))
+    out: dict[int, npt.NDArray[np.bool_]] = {}
+    for i, b in enumerate(compiled.benefit_ids):
+        differ = ((mine[f"{b}.status"].cast(pl.String) != theirs[f"{b}.status"].cast(pl.String))
+                  | (mine[f"{b}.amount_kzt"] != theirs[f"{b}.amount_kzt"])).to_numpy()
+        if differ.any():
+            flags = np.zeros(population.n_families, dtype=bool)
+            flags[fams[differ]] = True
+            out[i] = flags
+    return out

@@ -29,6 +29,8 @@ FAMILY_SCHEMA: dict[str, Any] = {
     "region": pl.String,
     "non_mortgage_outstanding": pl.Float64,
     "median_income_kzt": pl.Float64,
+    "housing_costs_within_norms_kzt": pl.Float64,
+    "housing_dwelling": pl.String,
 }
 MEMBER_SCHEMA: dict[str, Any] = {
     "family_id": pl.String,
@@ -50,6 +52,11 @@ MEMBER_SCHEMA: dict[str, Any] = {
     "insurance_record_months": pl.Int32,
     "maternity_leave_days": pl.Int32,
     "job_lost_on": pl.Date,
+    "disability_cause": pl.String,
+    "work_capacity_loss_pct": pl.Int16,
+    "work_capacity_loss_since": pl.Date,
+    "pension_record_years": pl.Int16,
+    "professional_foster_parent": pl.Boolean,
 }
 DECEASED_SCHEMA: dict[str, Any] = {
     "family_id": pl.String,
@@ -59,6 +66,8 @@ DECEASED_SCHEMA: dict[str, Any] = {
     "employment": pl.String,
     "gfss_participant": pl.Boolean,
     "received_benefit_or_pension": pl.Boolean,
+    "avg_insured_income_24m_kzt": pl.Float64,
+    "insurance_record_months": pl.Int32,
 }
 FILES = {"families": "families.parquet", "members": "members.parquet", "deceased": "deceased.parquet"}
 
@@ -85,13 +94,25 @@ class Tables:
 DEFAULTS: dict[str, dict[str, Any]] = {
     "families": {"non_mortgage_outstanding": 0.0},
     "members": {"has_disability": False, "disability_since_childhood": False, "full_time_student": False,
-                "awards": []},
+                "awards": [], "professional_foster_parent": False},
     "deceased": {"employment": "none", "gfss_participant": False, "received_benefit_or_pension": False},
 }
 
 
+# Columns added with issue 13 (legal depth): a population written before them reads as "not on record".
+LATER_COLUMNS = frozenset({
+    "housing_costs_within_norms_kzt", "housing_dwelling", "disability_cause", "work_capacity_loss_pct",
+    "work_capacity_loss_since", "pension_record_years", "professional_foster_parent", "avg_insured_income_24m_kzt",
+    "insurance_record_months",
+})
+
+
 def _typed(lf: pl.LazyFrame, schema: dict[str, Any], what: str) -> pl.LazyFrame:
     names = lf.collect_schema().names()
+    later = [c for c in schema if c not in names and c in LATER_COLUMNS]
+    if later:
+        lf = lf.with_columns([pl.lit(None, dtype=schema[c]).alias(c) for c in later])
+        names = [*names, *later]
     missing = [c for c in schema if c not in names]
     if missing:
         raise PopulationError(f"{what}: missing column(s) {', '.join(missing)}")
@@ -151,6 +172,17 @@ _RULES: list[tuple[str, str, pl.Expr]] = [
     ("members", "insurance_record_months", ~pl.col("insurance_record_months").is_between(0, 900).fill_null(True)),
     ("members", "maternity_leave_days", ~pl.col("maternity_leave_days").is_between(0, 366).fill_null(True)),
     ("members", "awards", pl.col("awards").list.len().fill_null(0) > 5),
+    ("members", "disability_cause", ~pl.col("disability_cause").is_in(list(model.CAUSES)).fill_null(True)),
+    ("members", "work_capacity_loss_pct", ~pl.col("work_capacity_loss_pct").is_between(30, 100).fill_null(True)),
+    ("members", "pension_record_years", ~pl.col("pension_record_years").is_between(0, 80).fill_null(True)),
+    ("families", "housing_dwelling", ~pl.col("housing_dwelling").is_in(list(model.DWELLINGS)).fill_null(True)),
+    ("families", "housing_costs_within_norms_kzt",
+     pl.col("housing_costs_within_norms_kzt").is_nan() | (pl.col("housing_costs_within_norms_kzt") < 0)
+     | (pl.col("housing_costs_within_norms_kzt") > MAX_KZT)
+     | (pl.col("housing_costs_within_norms_kzt").is_null() != pl.col("housing_dwelling").is_null())),
+    ("deceased", "avg_insured_income_24m_kzt", pl.col("avg_insured_income_24m_kzt").is_nan()
+     | (pl.col("avg_insured_income_24m_kzt") < 0) | (pl.col("avg_insured_income_24m_kzt") > MAX_KZT)),
+    ("deceased", "insurance_record_months", ~pl.col("insurance_record_months").is_between(0, 900).fill_null(True)),
     ("deceased", "family_id", pl.col("family_id").is_null()),
     ("deceased", "date_of_death", pl.col("date_of_death").is_null()),
     *[("deceased", c, ~pl.col(c).is_in(list(model.RELATIONS if c == "relation" else model.EMPLOYMENTS))
@@ -208,9 +240,12 @@ def from_snapshots(families: Iterable[model.Family]) -> Tables:
     mem_rows: list[dict[str, Any]] = []
     dec_rows: list[dict[str, Any]] = []
     for f in families:
+        h = f.housing
         fam_rows.append({"family_id": f.family_id, "region": f.region,
                          "non_mortgage_outstanding": f.loans.non_mortgage_outstanding,
-                         "median_income_kzt": f.median_income_kzt})
+                         "median_income_kzt": f.median_income_kzt,
+                         "housing_costs_within_norms_kzt": h.costs_within_norms_kzt if h is not None else None,
+                         "housing_dwelling": h.dwelling if h is not None else None})
         for m in f.members:
             d = m.disability
             mem_rows.append({
@@ -224,12 +259,19 @@ def from_snapshots(families: Iterable[model.Family]) -> Tables:
                 "avg_insured_income_24m_kzt": m.avg_insured_income_24m_kzt,
                 "insurance_record_months": m.insurance_record_months,
                 "maternity_leave_days": m.maternity_leave_days, "job_lost_on": m.job_lost_on,
+                "disability_cause": d.cause if d is not None else None,
+                "work_capacity_loss_pct": m.work_capacity_loss_pct,
+                "work_capacity_loss_since": m.work_capacity_loss_since,
+                "pension_record_years": m.pension_record_years,
+                "professional_foster_parent": m.professional_foster_parent,
             })
         for x in f.deceased:
             dec_rows.append({"family_id": f.family_id, "iin": x.iin, "relation": x.relation,
                              "date_of_death": x.date_of_death, "employment": x.employment,
                              "gfss_participant": x.gfss_participant,
-                             "received_benefit_or_pension": x.received_benefit_or_pension})
+                             "received_benefit_or_pension": x.received_benefit_or_pension,
+                             "avg_insured_income_24m_kzt": x.avg_insured_income_24m_kzt,
+                             "insurance_record_months": x.insurance_record_months})
     return prepare(pl.LazyFrame(fam_rows, schema=FAMILY_SCHEMA), pl.LazyFrame(mem_rows, schema=MEMBER_SCHEMA),
                    pl.LazyFrame(dec_rows, schema=DECEASED_SCHEMA))
 
@@ -245,7 +287,8 @@ def to_snapshots(tables: Tables) -> Iterator[dict[str, Any]]:
         m: dict[str, Any] = {
             "iin": r["iin"], "relation": r["relation"], "birth_date": _iso(r["birth_date"]), "sex": r["sex"],
             "citizenship": r["citizenship"],
-            "disability": ({"group": r["disability_group"], "since_childhood": bool(r["disability_since_childhood"])}
+            "disability": ({"group": r["disability_group"], "since_childhood": bool(r["disability_since_childhood"]),
+                            **({"cause": r["disability_cause"]} if r["disability_cause"] is not None else {})}
                            if r["has_disability"] else None),
             "employment": r["employment"], "gfss_participant": bool(r["gfss_participant"]),
             "monthly_income_kzt": r["monthly_income_kzt"], "full_time_student": bool(r["full_time_student"]),
@@ -257,6 +300,13 @@ def to_snapshots(tables: Tables) -> Iterator[dict[str, Any]]:
                 m[opt] = r[opt]
         if r["job_lost_on"] is not None:
             m["job_lost_on"] = _iso(r["job_lost_on"])
+        for opt in ("work_capacity_loss_pct", "pension_record_years"):
+            if r[opt] is not None:
+                m[opt] = r[opt]
+        if r["work_capacity_loss_since"] is not None:
+            m["work_capacity_loss_since"] = _iso(r["work_capacity_loss_since"])
+        if r["professional_foster_parent"]:
+            m["professional_foster_parent"] = True
         members.setdefault(r["family_id"], []).append(m)
     deceased: dict[str, list[dict[str, Any]]] = {}
     for r in tables.deceased.iter_rows(named=True):
@@ -264,9 +314,12 @@ def to_snapshots(tables: Tables) -> Iterator[dict[str, Any]]:
             "iin": r["iin"], "relation": r["relation"], "date_of_death": _iso(r["date_of_death"]),
             "employment": r["employment"], "gfss_participant": bool(r["gfss_participant"]),
             "received_benefit_or_pension": bool(r["received_benefit_or_pension"]),
+            **{k: r[k] for k in ("avg_insured_income_24m_kzt", "insurance_record_months") if r[k] is not None},
         })
     for r in tables.families.iter_rows(named=True):
         fid = r["family_id"]
         yield {"family_id": fid, "region": r["region"], "members": members.get(fid, []),
                "loans": {"non_mortgage_outstanding": r["non_mortgage_outstanding"] or 0.0},
-               "median_income_kzt": r["median_income_kzt"], "deceased": deceased.get(fid, [])}
+               "median_income_kzt": r["median_income_kzt"], "deceased": deceased.get(fid, []),
+               **({"housing": {"costs_within_norms_kzt": r["housing_costs_within_norms_kzt"],
+                               "dwelling": r["housing_dwelling"]}} if r["housing_dwelling"] is not None else {})}

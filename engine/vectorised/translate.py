@@ -264,6 +264,10 @@ class Translator:
             return self._num(round_to(a.expr, a.scale, "half_up", self.dtype), 0, a.bound // 10**a.scale + 1)
         if node.func == "abs":
             return self._num(args[0].expr.abs(), args[0].scale, args[0].bound)
+        if node.func == "floor":  # integer floor division rounds toward minus infinity, as Decimal's floor
+            a = args[0]
+            unit = self._lit(10**a.scale)
+            return self._num(a.expr // unit if a.scale else a.expr, 0, a.bound // 10**a.scale + 1)
         s = max(a.scale for a in args)
         aligned = [self.rescale(a, s) for a in args]
         fn = pl.min_horizontal if node.func == "min" else pl.max_horizontal

@@ -133,7 +133,8 @@ def test_summaries_cover_every_outcome_and_contain_no_identifier_operator_or_sou
         "gfss_maternity_payment",
     ):
         assert (b, "insufficient_data") in statuses, b
-    assert ("disability_benefit", "not_in_force") in statuses
+    # (issue 13 gave the disability benefit a version from 2023-01-01; the working-capacity payment starts 2023-07-01)
+    assert ("gfss_work_capacity_payment", "not_in_force") in statuses
     assert seen[("disability_benefit", "eligible", True)]  # the pending child's group
     assert seen[("targeted_social_assistance", "not_eligible", True)]  # a refusal a person checks
     assert len(cases_seen) >= 8
@@ -174,7 +175,7 @@ def test_a_second_disabled_child_without_a_group_is_named_beside_the_amount(engi
 
 
 def test_not_in_force_names_the_evaluation_date_not_the_epoch_start(engine: Engine) -> None:
-    d = _one(engine, make_family(1), dt.date(2023, 3, 15), "disability_benefit")
+    d = _one(engine, make_family(1), dt.date(2023, 3, 15), "gfss_work_capacity_payment")
     assert d.status == "not_in_force"
     assert "15 March 2023" in d.explanation.summary.en and "15 марта 2023 г." in d.explanation.summary.ru
     assert "2023 жылғы 15 наурыз" in d.explanation.summary.kk
@@ -275,7 +276,7 @@ def test_lint_refuses_a_yes_no_placeholder_an_identifier_and_a_source_tag(rules:
         "en: 'Children born in the last 12 months:",
         "en: 'Children born (births_last_12m >= 1):",
     )
-    _edit(rules / "benefits" / "disability_benefit.yaml", "of 20 April 2023.", "of 20 April 2023 [S12].")
+    _edit(rules / "benefits" / "disability_benefit.yaml", "of 27 June 2023.", "of 27 June 2023 [S12].")
     codes = _codes(rules)
     assert "bool-placeholder" in codes and "citizen-text" in codes
     tags = [e for e in rulefile.load(rules)[1] if e.code == "citizen-text"]

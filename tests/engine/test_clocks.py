@@ -174,7 +174,7 @@ def test_what_the_rules_read_holds_every_single_day_until_next_change(engine, sy
 
 
 def test_the_story_of_the_issue(engine):
-    """Four children, the eldest turning 18 on 2026-06-15: 1 January, then the birthday."""
+    """Four children, the eldest turning 18 on 2026-06-15: 1 January, 1 February, then the birthday."""
     from tests.engine.builders import person
 
     snap = {
@@ -192,4 +192,6 @@ def test_the_story_of_the_issue(engine):
     }
     family = model.Family.model_validate(snap)
     assert engine.next_change(family, dt.date(2025, 12, 10)) == dt.date(2026, 1, 1)
-    assert engine.next_change(family, dt.date(2026, 1, 1)) == dt.date(2026, 6, 15)
+    # 1 February: the National Fund for Children's yearly accrual (a parameter date, so a new epoch).
+    assert engine.next_change(family, dt.date(2026, 1, 1)) == dt.date(2026, 2, 1)
+    assert engine.next_change(family, dt.date(2026, 2, 1)) == dt.date(2026, 6, 15)

@@ -24,10 +24,31 @@ def test_an_iin_with_a_wrong_check_digit_is_refused_naming_the_member():
     assert any(k.startswith("members.1") and "iin" in v for k, v in errors.items())
 
 
-def test_an_iin_that_disagrees_with_birth_date_is_refused():
+def test_an_iin_that_disagrees_with_birth_date_or_sex_is_accepted_as_a_data_quality_finding():
+    # The IIN law keeps the number when a birth date or sex is corrected (supplement §12 (d)).
     data = make_family(0)
     data["members"][0]["birth_date"] = "1986-03-01"
-    assert any("birth_date" in v for v in _errors(data).values())
+    data["members"][0]["sex"] = "male"
+    fam = model.Family.model_validate(data)
+    assert fam.members[0].birth_date.isoformat() == "1986-03-01"
+    (finding,) = model.iin_disagreements(fam)
+    # The finding names the field, never the date or the digits (they end up in logs; issue 11).
+    assert "digits 1-6 do not match birth_date" in finding and "1986" not in finding
+    assert fam.members[0].iin not in finding  # masked
+
+
+@pytest.mark.parametrize("iin", ["851301401318", "850230401312", "850301701310"])
+def test_an_iin_with_an_impossible_structure_is_still_refused(iin):
+    from engine import iin as iin_mod
+
+    data = make_family(0)
+    first11 = iin[:11]
+    digit = iin_mod.check_digit(first11)
+    if digit is None:
+        pytest.skip("no check digit exists for this prefix")
+    data["members"][0]["iin"] = first11 + str(digit)
+    errors = _errors(data)
+    assert any("iin" in v and ("not a date" in v or "century" in v) for v in errors.values())
 
 
 @pytest.mark.parametrize("field", ["ethnicity", "nationality", "religion", "party", "language"])

@@ -111,10 +111,10 @@ def test_gapped_effective_periods_are_refused(rules):
 
 
 def test_a_parameter_missing_for_part_of_a_benefit_period_is_refused(rules):
-    path = rules / "benefits" / "disability_benefit.yaml"
+    path = rules / "benefits" / "gfss_work_capacity_payment.yaml"
     _edit(path, "effective: {from: 2023-07-01}", "effective: {from: 2023-01-01}")
-    e = _one(_errors(rules), "parameter-gap")
-    assert e.path == "rules/benefits/disability_benefit.yaml"
+    e = next(x for x in _errors(rules) if x.code == "parameter-gap")
+    assert e.path == "rules/benefits/gfss_work_capacity_payment.yaml"
     assert "2023-01-01" in e.message
 
 

@@ -95,12 +95,16 @@ def test_the_column_is_engine_next_change_under_the_real_rules(engine, edge, den
 @pytest.mark.parametrize(
     "sched",
     [
+        # (issue 13 added the capacity_loss anchor: the date МСЭ set a loss of working capacity)
         clocks.Schedule(
-            {"birth": (-6, 0, 18, 216), "death": (0, 6), "job_loss": (-1, 0, 3)}, frozenset({"job_loss"}), None
+            {"birth": (-6, 0, 18, 216), "death": (0, 6), "job_loss": (-1, 0, 3), "capacity_loss": (0, 12)},
+            frozenset({"job_loss"}), None,
         ),
-        clocks.Schedule({"birth": (0,), "death": (0,), "job_loss": (0,)}, frozenset({"death"}), dt.date(2040, 1, 1)),
-        clocks.Schedule({"birth": (0,), "death": (0,), "job_loss": (0,)}, frozenset(), None),
-        clocks.Schedule({"birth": (-2400, 0, 2400), "death": (0,), "job_loss": (0, 1)}, frozenset({"birth"}), None),
+        clocks.Schedule({"birth": (0,), "death": (0,), "job_loss": (0,), "capacity_loss": (0,)},
+                        frozenset({"death", "capacity_loss"}), dt.date(2040, 1, 1)),
+        clocks.Schedule({"birth": (0,), "death": (0,), "job_loss": (0,), "capacity_loss": (0,)}, frozenset(), None),
+        clocks.Schedule({"birth": (-2400, 0, 2400), "death": (0,), "job_loss": (0, 1), "capacity_loss": (-3, 0, 7)},
+                        frozenset({"birth"}), None),
     ],
     ids=["thresholds-before-anchors", "monthly-deaths", "mostly-never", "monthly-births"],
 )
@@ -133,6 +137,8 @@ def test_a_death_in_an_unknown_family_is_named(engine, edge):
             "employment": ["none"],
             "gfss_participant": [False],
             "received_benefit_or_pension": [False],
+            "avg_insured_income_24m_kzt": [None],
+            "insurance_record_months": [None],
         },
         schema=part.deceased.schema,
     )

@@ -53,3 +53,15 @@ def newborn(family_id: str, born: str, sex: str = "male") -> dict[str, Any]:
     day = dt.date.fromisoformat(born)
     return {"family_id": family_id, "child": {"iin": iin.make(day, sex, next(_serial)), "birth_date": born, "sex": sex,
                                                "relation": "child"}}
+
+
+def impossible_iin() -> str:
+    """An IIN with a right check digit whose digits 1-6 are no date (month 13): refused at the edge.
+
+    (Since issue 13 digits that merely disagree with the registry's birth date are accepted as a
+    data-quality finding, so tests of a refused IIN use one that can never have been issued.)
+    """
+    serial = 1
+    while (digit := iin.check_digit(f"9013403{serial:04d}")) is None:
+        serial += 1
+    return f"9013403{serial:04d}{digit}"

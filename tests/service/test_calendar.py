@@ -93,8 +93,10 @@ def check_the_story(client: Any, clock: Clock) -> None:
     assert end["previous_amount_kzt"] == 69_330
 
     box = client.get(f"/v1/families/{FAMILY}/offers", headers=auth("reviewer")).json()["messages"]
-    notices = [m for m in box if "Уведомление" in m["text_ru"]]
+    notices = [m for m in box if "Уведомление о достижении пенсионного возраста" in m["text_ru"]]
     assert len(notices) == 1, [m["text_ru"] for m in box]
+    # (Issue 13 added notices on the same story's days: the basic pension at 61, reviewed while the
+    # record is unknown, and the National Fund savings at 18; this test follows the pension-age one.)
     raised = [m for m in box if "69 330 ₸" in m["text_ru"]]
     assert len(raised) == 1 and "1 января 2026 г." in raised[0]["text_ru"]
 
@@ -163,7 +165,7 @@ def test_the_scheduler_inside_the_service_does_it_alone(client_for: Any, sqlite_
     while time.monotonic() < deadline:
         reviews = client.get("/v1/reviews", params={"status": "pending"}, headers=auth("reviewer")).json()["reviews"]
         box = client.get(f"/v1/families/{FAMILY}/offers", headers=auth("reviewer")).json()["messages"]
-        if reviews and any("Уведомление" in m["text_ru"] for m in box):
+        if reviews and any("Уведомление о достижении пенсионного возраста" in m["text_ru"] for m in box):
             break
         time.sleep(0.2)
     check_the_story(client, clock)
@@ -183,7 +185,7 @@ def test_a_tick_is_recorded_once_and_twice_is_a_duplicate(client: Any, clock: Cl
     again = tick()
     assert again["status"] == "duplicate"
     record = client.get(f"/v1/families/{FAMILY}", headers=auth("reviewer")).json()
-    assert record["next_change_on"] == "2026-06-15"
+    assert record["next_change_on"] == "2026-02-01"  # the National Fund for Children's accrual (a new epoch)
 
 
 def test_the_calendar_cannot_be_sent_by_the_bus(client: Any, clock: Clock) -> None:

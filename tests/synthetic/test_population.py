@@ -78,7 +78,7 @@ def test_members_are_contiguous_per_family_in_family_order_head_first(population
     assert population.families["family_id"].is_sorted()
     assert population.deceased["family_id"].is_sorted()
     assert m["family_id"].unique().sort().equals(population.families["family_id"])
-    rank = {"head": 0, "spouse": 1, "child": 2, "parent": 3, "sibling": 4, "other": 5}
+    rank = {"head": 0, "spouse": 1, "child": 2, "ward": 2, "stepchild": 2, "parent": 3, "sibling": 4, "other": 5}
     ordered = m.with_columns(
         rank=pl.col("relation").replace_strict(rank, return_dtype=pl.Int8),
         pos=pl.int_range(pl.len()).over("family_id"),
