@@ -29,7 +29,7 @@ import sqlalchemy as sa
 
 from engine import clocks, model
 from engine.vectorised import run, tables
-from service import clock, events, intake
+from service import clock, events, intake, rollout
 from service.context import AppContext
 from service.store import tables as db
 from service.store import uow
@@ -119,20 +119,13 @@ def _compiled(ctx: AppContext, day: dt.date) -> run.Compiled:
 
 
 def _unchanged(latest: dict[str, Any], decided: dict[str, Any] | None, compiled: run.Compiled) -> bool:
-    if decided is None:
+    """Decided as last told, and no ongoing benefit eligible (one not held would be offered again)."""
+    if decided is None or not rollout.as_told(latest, decided, compiled.benefit_ids):
         return False
-    for b in compiled.benefit_ids:
-        told = latest.get(b)
-        status = str(decided[f"{b}.status"])
-        if told is None or (told["status"], int(told["amount_kzt"]), told["reasons"]) != (
-            status,
-            int(decided[f"{b}.amount_kzt"] or 0),
-            str(decided[f"{b}.review_reasons"]),
-        ):
-            return False
-        if status == "eligible" and compiled.periods[b] in intake.ONGOING:
-            return False
-    return True
+    return not any(
+        str(decided[f"{b}.status"]) == "eligible" and compiled.periods[b] in intake.ONGOING
+        for b in compiled.benefit_ids
+    )
 
 
 def _write(

@@ -173,18 +173,23 @@ def _differs(record: dict[str, Any], decided: dict[str, Any] | None, benefit_ids
     """Whether the new rules decide otherwise than the family was last told (unknown: yes)."""
     if decided is None or dt.datetime.fromisoformat(record["last_occurred_at"]).date() > day:
         return True
-    latest = record["latest"] or {}
+    return not as_told(record["latest"] or {}, decided, benefit_ids)
+
+
+def as_told(latest: dict[str, Any], decided: dict[str, Any], benefit_ids: list[str]) -> bool:
+    """Whether a vectorised decision row says, for every benefit, what the record's `latest` says the
+    family was last told (status, amount, review reasons); a benefit not recorded so: no."""
     for b in benefit_ids:
         told = latest.get(b)
         if told is None or "status" not in told:
-            return True
+            return False
         if (told["status"], int(told["amount_kzt"]), told["reasons"]) != (
             str(decided[f"{b}.status"]),
             int(decided[f"{b}.amount_kzt"] or 0),
             str(decided[f"{b}.review_reasons"]),
         ):
-            return True
-    return False
+            return False
+    return True
 
 
 def _apply(ctx: AppContext, row: dict[str, Any], family_id: str) -> dict[str, Any]:
